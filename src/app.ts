@@ -1,0 +1,105 @@
+// Composition root: database, GraphQL server and HTTP routes, wired together once.
+import { randomUUID } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginDisableSuggestions } from '@apollo/server/plugin/disableSuggestions';
+import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
+import { expressMiddleware } from '@as-integrations/express5';
+import express from 'express';
+import { pinoHttp } from 'pino-http';
+import { viewerFromHeaders } from './auth/requestViewer.js';
+import { accessTokens } from './auth/tokens.js';
+import type { Config } from './config.js';
+import { openDatabase } from './db/database.js';
+import { seedCatalog } from './db/seed/catalog.js';
+import { createContext, type Context } from './graphql/context.js';
+import { maskError } from './graphql/errors.js';
+import { createSchema } from './graphql/schema.js';
+import type { Logger } from './logger.js';
+
+export interface App {
+  /** Listens on HOST:PORT and returns the GraphQL endpoint's URL. */
+  listen(): Promise<string>;
+  /** Stops taking requests, lets in-flight ones finish, then closes the database. */
+  stop(): Promise<void>;
+}
+
+const REQUEST_ID = /^[\w-]{1,64}$/;
+
+export async function createApp(config: Config, logger: Logger): Promise<App> {
+  const production = config.NODE_ENV === 'production';
+  const database = await openDatabase(config, logger);
+  if (config.SEED_DEMO_CATALOG) {
+    const seeded = await seedCatalog(database.prisma, { products: config.SEED_PRODUCTS });
+    logger.info(seeded, 'demo catalog ready');
+  }
+  const tokens = accessTokens(config);
+
+  const app = express();
+  app.disable('x-powered-by');
+  const httpServer = http.createServer(app);
+  const apollo = new ApolloServer<Context>({
+    schema: createSchema(),
+    introspection: !production,
+    includeStacktraceInErrorResponses: false,
+    formatError: (formatted) => maskError(formatted, false),
+    plugins: [
+      ApolloServerPluginDrainHttpServer({ httpServer }),
+      production ? ApolloServerPluginLandingPageDisabled() : ApolloServerPluginLandingPageLocalDefault(),
+      ...(production ? [ApolloServerPluginDisableSuggestions()] : []),
+    ],
+  });
+  await apollo.start();
+
+  app.use(
+    pinoHttp({
+      logger,
+      genReqId: (req, res) => {
+        const header = req.headers['x-request-id'];
+        const id = typeof header === 'string' && REQUEST_ID.test(header) ? header : randomUUID();
+        res.setHeader('x-request-id', id);
+        return id;
+      },
+      autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/readyz' },
+    }),
+  );
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  app.get('/readyz', async (req, res) => {
+    try {
+      await database.prisma.$queryRaw`SELECT 1`;
+      res.json({ status: 'ready' });
+    } catch (error) {
+      req.log.warn({ err: error }, 'readiness check failed: database unreachable');
+      res.status(503).json({ status: 'unavailable' });
+    }
+  });
+  const services = { prisma: database.prisma, storeCurrency: config.STORE_CURRENCY };
+  app.use(
+    '/graphql',
+    express.json({ limit: '1mb' }),
+    expressMiddleware(apollo, {
+      context: async ({ req }) => createContext(services, await viewerFromHeaders(req.headers, tokens), req.log),
+    }),
+  );
+
+  return {
+    async listen() {
+      await new Promise<void>((resolve) => httpServer.listen(config.PORT, config.HOST, resolve));
+      const { port } = httpServer.address() as AddressInfo;
+      const host = ['0.0.0.0', '::'].includes(config.HOST) ? 'localhost' : config.HOST;
+      return `http://${host}:${port}/graphql`;
+    },
+    async stop() {
+      try {
+        await apollo.stop();
+      } finally {
+        await database.close();
+      }
+    },
+  };
+}

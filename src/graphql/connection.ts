@@ -1,0 +1,99 @@
+// Relay cursor connections over keyset pagination: a page is read in "scan order" from the cursor's key, one row
+// more than asked for to learn whether another page follows.
+import { badUserInput } from './errors.js';
+
+export const MAX_PAGE_SIZE = 100;
+export const DEFAULT_PAGE_SIZE = 20;
+
+export interface PageArgs {
+  first?: number | null;
+  after?: string | null;
+  last?: number | null;
+  before?: string | null;
+}
+
+/** Which rows to read: `limit` rows after `cursor`, walking the sort order forwards or backwards. */
+export interface PageWindow<Key> {
+  backward: boolean;
+  limit: number;
+  cursor: Key | null;
+}
+
+export interface Edge<T> {
+  cursor: string;
+  node: T;
+}
+
+export interface Connection<T> {
+  edges: Edge<T>[];
+  nodes: T[];
+  pageInfo: { hasNextPage: boolean; hasPreviousPage: boolean; startCursor: string | null; endCursor: string | null };
+  /** Resolved only when a client asks for it: counting is a query of its own. */
+  totalCount: () => Promise<number>;
+}
+
+export const encodeCursor = (key: unknown): string => Buffer.from(JSON.stringify(key)).toString('base64url');
+
+function decodeCursor<Key>(cursor: string, parseKey: (raw: unknown) => Key | null, argument: string): Key {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    raw = undefined;
+  }
+  const key = raw === undefined ? null : parseKey(raw);
+  if (key === null) throw badUserInput(`\`${argument}\` is not a cursor of this list.`, argument);
+  return key;
+}
+
+function pageSize(value: number, argument: string): number {
+  if (value < 0) throw badUserInput(`\`${argument}\` must not be negative.`, argument);
+  if (value > MAX_PAGE_SIZE) {
+    throw badUserInput(`\`${argument}\` is ${value}, above the maximum page size of ${MAX_PAGE_SIZE}.`, argument);
+  }
+  return value;
+}
+
+/** Validates Relay paging arguments. `parseKey` checks a decoded cursor and returns null when it does not fit. */
+export function pageWindow<Key>(args: PageArgs, parseKey: (raw: unknown) => Key | null): PageWindow<Key> {
+  const { first, after, last, before } = args;
+  if (first != null && last != null) throw badUserInput('Pass `first` or `last`, not both.');
+  if (after != null && before != null) throw badUserInput('Pass `after` or `before`, not both.');
+  if (last != null || before != null) {
+    if (after != null || first != null) throw badUserInput('`first`/`after` and `last`/`before` cannot be mixed.');
+    return {
+      backward: true,
+      limit: pageSize(last ?? DEFAULT_PAGE_SIZE, 'last'),
+      cursor: before != null ? decodeCursor(before, parseKey, 'before') : null,
+    };
+  }
+  return {
+    backward: false,
+    limit: pageSize(first ?? DEFAULT_PAGE_SIZE, 'first'),
+    cursor: after != null ? decodeCursor(after, parseKey, 'after') : null,
+  };
+}
+
+/** Builds a connection from rows read in scan order (up to `limit + 1` of them). */
+export function toConnection<T>(
+  rows: T[],
+  window: PageWindow<unknown>,
+  cursorKey: (node: T) => unknown,
+  totalCount: () => Promise<number>,
+): Connection<T> {
+  const hasMore = rows.length > window.limit;
+  const page = rows.slice(0, window.limit);
+  if (window.backward) page.reverse();
+  const edges = page.map((node) => ({ cursor: encodeCursor(cursorKey(node)), node }));
+  return {
+    edges,
+    nodes: page,
+    pageInfo: {
+      hasNextPage: window.backward ? window.cursor !== null : hasMore,
+      hasPreviousPage: window.backward ? hasMore : window.cursor !== null,
+      startCursor: edges[0]?.cursor ?? null,
+      endCursor: edges.at(-1)?.cursor ?? null,
+    },
+    totalCount,
+  };
+}

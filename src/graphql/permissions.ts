@@ -1,0 +1,39 @@
+// Every field's authorization rule, gathered from the modules. Anything not listed is denied.
+import { GraphQLError } from 'graphql';
+import { allow, deny, shield, type IRule } from 'graphql-shield';
+import { catalogRules } from '../modules/catalog/rules.js';
+import { nodeRules } from '../modules/node/rules.js';
+import { sharedTypeRules } from './sharedRules.js';
+import type { Context } from './context.js';
+import { forbidden, isPublicError, unauthenticated } from './errors.js';
+
+export type RuleTree = Record<string, Record<string, IRule | typeof allow>>;
+
+function mergeRuleTrees(trees: RuleTree[]): RuleTree {
+  const merged: RuleTree = {};
+  for (const tree of trees) {
+    for (const [type, fields] of Object.entries(tree)) {
+      for (const field of Object.keys(fields)) {
+        if (merged[type]?.[field]) throw new Error(`Two rules for ${type}.${field}`);
+      }
+      merged[type] = { ...merged[type], ...fields };
+    }
+  }
+  return merged;
+}
+
+export const ruleTree: RuleTree = mergeRuleTrees([sharedTypeRules, nodeRules, catalogRules]);
+
+export const permissions = shield(ruleTree, {
+  fallbackRule: deny,
+  allowExternalErrors: false,
+  // Shield routes a denial (thrown = null) and every error thrown below it through here. Errors meant for clients
+  // keep their code; anything else is logged and answered as an internal error.
+  fallbackError: (thrown, _parent, _args, shieldContext, info) => {
+    const ctx = shieldContext as unknown as Context;
+    if (thrown === null) return ctx.viewer ? forbidden() : unauthenticated();
+    if (isPublicError(thrown)) return thrown;
+    ctx.logger.error({ err: thrown, field: `${info.parentType.name}.${info.fieldName}` }, 'resolver failed');
+    return new GraphQLError('Internal server error', { extensions: { code: 'INTERNAL_SERVER_ERROR' } });
+  },
+});

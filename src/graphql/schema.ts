@@ -1,0 +1,24 @@
+// The executable schema: SDL from schema/, resolvers from the modules, and the shield on every field.
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadFilesSync } from '@graphql-tools/load-files';
+import { mergeTypeDefs } from '@graphql-tools/merge';
+import { makeExecutableSchema } from '@graphql-tools/schema';
+import type { GraphQLSchema } from 'graphql';
+import { applyMiddleware } from 'graphql-middleware';
+import type { Resolvers } from '../generated/graphql.js';
+import { catalogResolvers } from '../modules/catalog/resolvers.js';
+import { nodeResolvers } from '../modules/node/resolvers.js';
+import { permissions } from './permissions.js';
+import { scalarResolvers } from './scalars.js';
+
+const schemaDir = fileURLToPath(new URL('../../schema', import.meta.url));
+
+export const typeDefs = mergeTypeDefs(loadFilesSync(path.join(schemaDir, '*.graphql')));
+
+export const resolvers: Resolvers[] = [scalarResolvers, nodeResolvers, catalogResolvers];
+
+/** The schema without authorization, for tests that inspect it. */
+export const createBareSchema = (): GraphQLSchema => makeExecutableSchema({ typeDefs, resolvers });
+
+export const createSchema = (): GraphQLSchema => applyMiddleware(createBareSchema(), permissions);

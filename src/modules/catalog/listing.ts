@@ -1,0 +1,94 @@
+// Product and category lists as Relay connections.
+import type { Category, PrismaClient, Product } from '../../generated/prisma/client.js';
+import type { ProductFilter, ProductSortKeys } from '../../generated/graphql.js';
+import { pageWindow, toConnection, type Connection, type PageArgs } from '../../graphql/connection.js';
+import { badUserInput } from '../../graphql/errors.js';
+import { requireDatabaseId } from '../../graphql/globalId.js';
+import { toMinorUnits } from '../../money.js';
+import type { CatalogLoaders } from './loaders.js';
+import type { ProductCriteria, ProductPageRow, SortValue } from './productSearch.js';
+
+const UUID = /^[0-9a-f-]{36}$/;
+
+export interface ProductListArgs extends PageArgs {
+  filter?: ProductFilter | null;
+  sortKey?: ProductSortKeys | null;
+  reverse?: boolean | null;
+}
+
+function priceBound(value: string | null | undefined, currency: string, argument: string): number | undefined {
+  if (value == null) return undefined;
+  const minor = toMinorUnits(value, currency);
+  if (minor === null || minor < 0) throw badUserInput(`\`${argument}\` is not a valid ${currency} amount.`, argument);
+  return minor;
+}
+
+function criteriaOf(filter: ProductFilter | null | undefined, currency: string): ProductCriteria {
+  const query = filter?.query?.trim();
+  if (query !== undefined && query.length > 256) throw badUserInput('`filter.query` is longer than 256 characters.');
+  return {
+    ...(query && { query }),
+    ...(filter?.availableForSale != null && { availableForSale: filter.availableForSale }),
+    minPrice: priceBound(filter?.minPrice, currency, 'filter.minPrice'),
+    maxPrice: priceBound(filter?.maxPrice, currency, 'filter.maxPrice'),
+  };
+}
+
+/** Products of a category (with its descendants) when `scopeId` is given, else of the whole catalog. */
+export async function productConnection(
+  loaders: CatalogLoaders,
+  scopeId: string | null,
+  args: ProductListArgs,
+  currency: string,
+): Promise<Connection<Product>> {
+  const criteria = criteriaOf(args.filter, currency);
+  const sortKey = args.sortKey ?? 'CREATED_AT';
+  if (sortKey === 'RELEVANCE' && !criteria.query) throw badUserInput('`sortKey: RELEVANCE` needs `filter.query`.');
+  const window = pageWindow(args, (raw) => {
+    const [key, value, id] = Array.isArray(raw) ? raw : [];
+    const valid = key === sortKey && ['string', 'number'].includes(typeof value) && UUID.test(String(id));
+    return valid ? ([value as SortValue, id as string] as const) : null;
+  });
+  const order = { sortKey, reverse: Boolean(args.reverse) };
+  const rows = await loaders.productPages.load({
+    scopeId,
+    criteria,
+    order,
+    window: { limit: window.limit, backward: window.backward, after: window.cursor ? [...window.cursor] : null },
+  });
+  return toConnection<ProductPageRow>(
+    rows,
+    window,
+    (row) => [sortKey, row.sortValue, row.id],
+    () => loaders.productCounts.load({ scopeId, criteria }),
+  );
+}
+
+export interface CategoryListArgs extends PageArgs {
+  parentId?: string | null;
+  topLevel?: boolean | null;
+}
+
+/** Categories by name, then ID, as keyset pages. */
+export async function categoryConnection(prisma: PrismaClient, args: CategoryListArgs): Promise<Connection<Category>> {
+  if (args.parentId != null && args.topLevel) throw badUserInput('Pass `parentId` or `topLevel`, not both.');
+  const parentId = args.parentId != null ? requireDatabaseId(args.parentId, 'Category', 'parentId') : undefined;
+  const where = args.topLevel ? { parentId: null } : parentId ? { parentId } : {};
+  const window = pageWindow(args, (raw) => {
+    const [name, id] = Array.isArray(raw) ? raw : [];
+    return typeof name === 'string' && UUID.test(String(id)) ? { name, id: id as string } : null;
+  });
+  const after = window.cursor;
+  const direction = window.backward ? 'desc' : 'asc';
+  const beyond = window.backward ? 'lt' : 'gt';
+  const rows = await prisma.category.findMany({
+    where: {
+      ...where,
+      ...(after && { OR: [{ name: { [beyond]: after.name } }, { name: after.name, id: { [beyond]: after.id } }] }),
+    },
+    orderBy: [{ name: direction }, { id: direction }],
+    take: window.limit + 1,
+  });
+  return toConnection(rows, window, (c) => [c.name, c.id], () => prisma.category.count({ where }));
+}
+

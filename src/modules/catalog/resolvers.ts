@@ -1,0 +1,106 @@
+// Catalog fields: thin mappings onto loaders (reads) and the catalog service (writes).
+import type { Resolvers } from '../../generated/graphql.js';
+import { badUserInput } from '../../graphql/errors.js';
+import { databaseIdOf, databaseIdOrUnknown, toGlobalId } from '../../graphql/globalId.js';
+import { money } from '../../money.js';
+import type { Outcome } from '../userErrors.js';
+import { productConnection } from './listing.js';
+
+/** Exactly one of `id` and `slug`, for `product(...)` and `category(...)`. */
+function idOrSlug(args: { id?: string | null; slug?: string | null }, type: string) {
+  if ((args.id == null) === (args.slug == null)) throw badUserInput('Pass exactly one of `id` and `slug`.');
+  return args.id != null ? { id: databaseIdOf(args.id, type) } : { slug: args.slug! };
+}
+
+const payload = <K extends string, T>(key: K, outcome: Outcome<T>) =>
+  ({ [key]: outcome.value, userErrors: outcome.userErrors }) as { [P in K]: T | null } & Pick<Outcome<T>, 'userErrors'>;
+
+const deletedPayload = <K extends string>(key: K, type: string, outcome: Outcome<string>) =>
+  payload(key, { ...outcome, value: outcome.value && toGlobalId(type, outcome.value) } as Outcome<string>);
+
+const productId = (id: string) => databaseIdOrUnknown(id, 'Product');
+const variantId = (id: string) => databaseIdOrUnknown(id, 'ProductVariant');
+const categoryId = (id: string) => databaseIdOrUnknown(id, 'Category');
+
+export const catalogResolvers: Resolvers = {
+  Query: {
+    products: (_, args, ctx) => productConnection(ctx.loaders, null, args, ctx.storeCurrency),
+    product: (_, args, ctx) => {
+      const { id, slug } = idOrSlug(args, 'Product');
+      if (slug !== undefined) return ctx.loaders.productBySlug.load(slug);
+      return id ? ctx.loaders.productById.load(id) : null;
+    },
+    categories: (_, args, ctx) => ctx.catalog.listCategories(args),
+    category: (_, args, ctx) => {
+      const { id, slug } = idOrSlug(args, 'Category');
+      if (slug !== undefined) return ctx.loaders.categoryBySlug.load(slug);
+      return id ? ctx.loaders.categoryById.load(id) : null;
+    },
+  },
+
+  Mutation: {
+    productCreate: async (_, { input }, ctx) =>
+      payload('product', await ctx.catalog.createProduct({ ...input, categoryIds: input.categoryIds?.map(categoryId) })),
+    productUpdate: async (_, { input: { id, ...input } }, ctx) =>
+      payload(
+        'product',
+        await ctx.catalog.updateProduct(productId(id), { ...input, categoryIds: input.categoryIds?.map(categoryId) }),
+      ),
+    productDelete: async (_, { input }, ctx) =>
+      deletedPayload('deletedProductId', 'Product', await ctx.catalog.deleteProduct(productId(input.id))),
+    productVariantCreate: async (_, { input: { productId: id, ...input } }, ctx) =>
+      payload('productVariant', await ctx.catalog.createVariant(productId(id), input)),
+    productVariantUpdate: async (_, { input: { id, ...input } }, ctx) =>
+      payload('productVariant', await ctx.catalog.updateVariant(variantId(id), input)),
+    productVariantDelete: async (_, { input }, ctx) =>
+      deletedPayload('deletedProductVariantId', 'ProductVariant', await ctx.catalog.deleteVariant(variantId(input.id))),
+    categoryCreate: async (_, { input }, ctx) =>
+      payload(
+        'category',
+        await ctx.catalog.createCategory({ ...input, parentId: input.parentId && categoryId(input.parentId) }),
+      ),
+    categoryUpdate: async (_, { input: { id, ...input } }, ctx) =>
+      payload(
+        'category',
+        await ctx.catalog.updateCategory(categoryId(id), {
+          ...input,
+          parentId: input.parentId && categoryId(input.parentId),
+        }),
+      ),
+    categoryDelete: async (_, { input }, ctx) =>
+      deletedPayload('deletedCategoryId', 'Category', await ctx.catalog.deleteCategory(categoryId(input.id))),
+  },
+
+  Product: {
+    id: (product) => toGlobalId('Product', product.id),
+    variants: (product, _, ctx) => ctx.loaders.variantsByProductId.load(product.id),
+    categories: (product, _, ctx) => ctx.loaders.categoriesByProductId.load(product.id),
+    priceRange: async (product, _, ctx) => {
+      const prices = (await ctx.loaders.variantsByProductId.load(product.id)).map((v) => v.priceAmount);
+      if (!prices.length) return null;
+      return {
+        minVariantPrice: money(Math.min(...prices), ctx.storeCurrency),
+        maxVariantPrice: money(Math.max(...prices), ctx.storeCurrency),
+      };
+    },
+    availableForSale: async (product, _, ctx) =>
+      (await ctx.loaders.variantsByProductId.load(product.id)).some((v) => v.stockOnHand > 0),
+  },
+
+  ProductVariant: {
+    id: (variant) => toGlobalId('ProductVariant', variant.id),
+    price: (variant, _, ctx) => money(variant.priceAmount, ctx.storeCurrency),
+    compareAtPrice: (variant, _, ctx) =>
+      variant.compareAtAmount === null ? null : money(variant.compareAtAmount, ctx.storeCurrency),
+    selectedOptions: (variant) => variant.selectedOptions as { name: string; value: string }[],
+    availableForSale: (variant) => variant.stockOnHand > 0,
+    product: async (variant, _, ctx) => (await ctx.loaders.productById.load(variant.productId))!,
+  },
+
+  Category: {
+    id: (category) => toGlobalId('Category', category.id),
+    parent: (category, _, ctx) => (category.parentId ? ctx.loaders.categoryById.load(category.parentId) : null),
+    children: (category, _, ctx) => ctx.loaders.childrenByCategoryId.load(category.id),
+    products: (category, args, ctx) => productConnection(ctx.loaders, category.id, args, ctx.storeCurrency),
+  },
+};

@@ -1,0 +1,68 @@
+// Who may read and change the catalog: reads are public, changes are for staff.
+import { isPublic, isStaff } from '../../auth/rules.js';
+import type { RuleTree } from '../../graphql/permissions.js';
+
+export const catalogRules: RuleTree = {
+  Query: { products: isPublic, product: isPublic, categories: isPublic, category: isPublic },
+  Mutation: {
+    productCreate: isStaff,
+    productUpdate: isStaff,
+    productDelete: isStaff,
+    productVariantCreate: isStaff,
+    productVariantUpdate: isStaff,
+    productVariantDelete: isStaff,
+    categoryCreate: isStaff,
+    categoryUpdate: isStaff,
+    categoryDelete: isStaff,
+  },
+  Product: {
+    id: isPublic,
+    title: isPublic,
+    slug: isPublic,
+    description: isPublic,
+    createdAt: isPublic,
+    updatedAt: isPublic,
+    variants: isPublic,
+    categories: isPublic,
+    priceRange: isPublic,
+    availableForSale: isPublic,
+  },
+  ProductPriceRange: { minVariantPrice: isPublic, maxVariantPrice: isPublic },
+  ProductVariant: {
+    id: isPublic,
+    sku: isPublic,
+    title: isPublic,
+    price: isPublic,
+    compareAtPrice: isPublic,
+    selectedOptions: isPublic,
+    availableForSale: isPublic,
+    product: isPublic,
+  },
+  SelectedOption: { name: isPublic, value: isPublic },
+  Category: {
+    id: isPublic,
+    name: isPublic,
+    slug: isPublic,
+    description: isPublic,
+    parent: isPublic,
+    children: isPublic,
+    products: isPublic,
+  },
+  ProductConnection: { edges: isPublic, nodes: isPublic, pageInfo: isPublic, totalCount: isPublic },
+  ProductEdge: { cursor: isPublic, node: isPublic },
+  CategoryConnection: { edges: isPublic, nodes: isPublic, pageInfo: isPublic, totalCount: isPublic },
+  CategoryEdge: { cursor: isPublic, node: isPublic },
+  ...Object.fromEntries(
+    [
+      ['ProductCreatePayload', 'product'],
+      ['ProductUpdatePayload', 'product'],
+      ['ProductDeletePayload', 'deletedProductId'],
+      ['ProductVariantCreatePayload', 'productVariant'],
+      ['ProductVariantUpdatePayload', 'productVariant'],
+      ['ProductVariantDeletePayload', 'deletedProductVariantId'],
+      ['CategoryCreatePayload', 'category'],
+      ['CategoryUpdatePayload', 'category'],
+      ['CategoryDeletePayload', 'deletedCategoryId'],
+    ].map(([payload, field]) => [payload, { [field!]: isPublic, userErrors: isPublic }]),
+  ),
+};
