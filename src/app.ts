@@ -13,6 +13,7 @@ import { pinoHttp } from 'pino-http';
 import { viewerFromHeaders } from './auth/requestViewer.js';
 import { accessTokens } from './auth/tokens.js';
 import type { Config } from './config.js';
+import type { PrismaClient } from './db/client.js';
 import { openDatabase } from './db/database.js';
 import { seedCatalog } from './db/seed/catalog.js';
 import { createContext, type Context } from './graphql/context.js';
@@ -21,6 +22,7 @@ import { createSchema } from './graphql/schema.js';
 import type { Logger } from './logger.js';
 
 export interface App {
+  prisma: PrismaClient;
   /** Listens on HOST:PORT and returns the GraphQL endpoint's URL. */
   listen(): Promise<string>;
   /** Stops taking requests, lets in-flight ones finish, then closes the database. */
@@ -88,6 +90,7 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
   );
 
   return {
+    prisma: database.prisma,
     async listen() {
       await new Promise<void>((resolve) => httpServer.listen(config.PORT, config.HOST, resolve));
       const { port } = httpServer.address() as AddressInfo;

@@ -1,0 +1,72 @@
+// The real server on an ephemeral port over a database of its own, and a small GraphQL client for it.
+import { createApp } from '../../src/app.js';
+import { accessTokens } from '../../src/auth/tokens.js';
+import type { Role } from '../../src/auth/viewer.js';
+import { loadConfig, type Config } from '../../src/config.js';
+import type { PrismaClient } from '../../src/db/client.js';
+import { createLogger } from '../../src/logger.js';
+import { startStatementCounter, type StatementCounter } from './statementCounter.js';
+import { createTestDatabase } from './testDatabase.js';
+
+export interface GraphQLResponse<T = any> {
+  status: number;
+  headers: Headers;
+  data?: T;
+  errors?: { message: string; path?: (string | number)[]; extensions?: Record<string, any> }[];
+  extensions?: Record<string, unknown>;
+}
+
+export interface TestServer {
+  url: string;
+  prisma: PrismaClient;
+  /** Counts the SQL statements the server sends to the database (when started with countStatements). */
+  statements: StatementCounter | null;
+  /** Sends one GraphQL operation, as `token`'s bearer when given. */
+  gql<T = any>(query: string, variables?: Record<string, unknown>, token?: string): Promise<GraphQLResponse<T>>;
+  /** Mints an access token as the sign-up and login flows will. */
+  tokenFor(role: Role, options?: { accountId?: string; expiresIn?: string | number }): Promise<string>;
+  close(): Promise<void>;
+}
+
+export const TEST_SECRET = 'test-secret-that-is-long-enough-for-hs256-signing';
+
+export async function startTestServer(
+  options: { env?: Record<string, string>; countStatements?: boolean } = {},
+): Promise<TestServer> {
+  const database = await createTestDatabase();
+  const statements = options.countStatements ? await startStatementCounter(database.url) : null;
+  const config: Config = loadConfig({
+    NODE_ENV: 'test',
+    HOST: '127.0.0.1',
+    PORT: '0',
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    DATABASE_URL: statements?.url ?? database.url,
+    DATABASE_POOL_SIZE: database.embedded ? '1' : '5',
+    SEED_DEMO_CATALOG: 'false',
+    JWT_SECRET: TEST_SECRET,
+    ...options.env,
+  });
+  const app = await createApp(config, createLogger(config));
+  const url = await app.listen();
+  const tokens = accessTokens(config);
+  return {
+    url,
+    prisma: app.prisma,
+    statements,
+    async gql(query, variables, token) {
+      const response = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...(token && { authorization: `Bearer ${token}` }) },
+        body: JSON.stringify({ query, variables }),
+      });
+      const body = (await response.json()) as Omit<GraphQLResponse, 'status' | 'headers'>;
+      return { status: response.status, headers: response.headers, ...body };
+    },
+    tokenFor: (role, { accountId = crypto.randomUUID(), expiresIn } = {}) => tokens.sign(accountId, role, expiresIn),
+    async close() {
+      await app.stop();
+      await statements?.close();
+      await database.drop();
+    },
+  };
+}
