@@ -47,6 +47,7 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
     schema: createSchema(),
     introspection: !production,
     includeStacktraceInErrorResponses: false,
+    stopOnTerminationSignals: false, // main.ts owns shutdown: drain HTTP, then close the database
     formatError: (formatted) => maskError(formatted, false),
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),

@@ -14,7 +14,9 @@ export interface Money {
 export function money(minorUnits: number, currencyCode: string): Money {
   const digits = minorUnitDigits(currencyCode);
   const sign = minorUnits < 0 ? '-' : '';
-  const units = Math.abs(minorUnits).toString().padStart(digits + 1, '0');
+  const units = Math.abs(minorUnits)
+    .toString()
+    .padStart(digits + 1, '0');
   const amount = digits ? `${units.slice(0, -digits)}.${units.slice(-digits)}` : units;
   return { amount: sign + amount, currencyCode };
 }

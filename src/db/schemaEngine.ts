@@ -29,9 +29,10 @@ function charColumnsAsText<T>(result: T): T {
   return result;
 }
 
+/* eslint-disable @typescript-eslint/no-explicit-any, @typescript-eslint/no-unsafe-assignment,
+   @typescript-eslint/no-unsafe-return, @typescript-eslint/no-unsafe-call, @typescript-eslint/no-misused-promises --
+   pg's query() overloads are too many to restate; this only post-processes whatever pg returns. */
 class CharAsTextClient extends pg.Client {
-  // pg's overloads are too many to restate; the wrapper only post-processes whatever pg returns.
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
   override query(...args: any[]): any {
     const callback = typeof args.at(-1) === 'function' ? args.pop() : undefined;
     if (callback) {
@@ -43,6 +44,7 @@ class CharAsTextClient extends pg.Client {
     return result && typeof result.then === 'function' ? result.then(charColumnsAsText) : result;
   }
 }
+/* eslint-enable */
 
 // The describer reads pg_constraint.contype as a one-character value; with the column reported as text above it
 // panics on CHECK constraints, so that one column goes back to the engine typed as a character.

@@ -1,6 +1,6 @@
 // Every field's authorization rule, gathered from the modules. Anything not listed is denied.
 import { GraphQLError } from 'graphql';
-import { allow, deny, shield, type IRule } from 'graphql-shield';
+import { type allow, deny, shield, type IRule } from 'graphql-shield';
 import { catalogRules } from '../modules/catalog/rules.js';
 import { nodeRules } from '../modules/node/rules.js';
 import { sharedTypeRules } from './sharedRules.js';

@@ -35,8 +35,7 @@ export function fromZodIssues(issues: z.core.$ZodIssue[]): UserError[] {
 export function uniqueViolation(error: unknown): string[] | null {
   if (!(error instanceof Prisma.PrismaClientKnownRequestError) || error.code !== 'P2002') return null;
   const meta = error.meta as
-    | { target?: string[] | string; driverAdapterError?: { cause?: { constraint?: { fields?: string[] } } } }
-    | undefined;
+    { target?: string[] | string; driverAdapterError?: { cause?: { constraint?: { fields?: string[] } } } } | undefined;
   const fields = meta?.driverAdapterError?.cause?.constraint?.fields ?? meta?.target ?? [];
   return (Array.isArray(fields) ? fields : [fields]).map((f) => f.replaceAll('"', ''));
 }

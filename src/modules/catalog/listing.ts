@@ -45,7 +45,7 @@ export async function productConnection(
   const sortKey = args.sortKey ?? 'CREATED_AT';
   if (sortKey === 'RELEVANCE' && !criteria.query) throw badUserInput('`sortKey: RELEVANCE` needs `filter.query`.');
   const window = pageWindow(args, (raw) => {
-    const [key, value, id] = Array.isArray(raw) ? raw : [];
+    const [key, value, id] = (Array.isArray(raw) ? raw : []) as unknown[];
     const valid = key === sortKey && ['string', 'number'].includes(typeof value) && UUID.test(String(id));
     return valid ? ([value as SortValue, id as string] as const) : null;
   });
@@ -75,7 +75,7 @@ export async function categoryConnection(prisma: PrismaClient, args: CategoryLis
   const parentId = args.parentId != null ? requireDatabaseId(args.parentId, 'Category', 'parentId') : undefined;
   const where = args.topLevel ? { parentId: null } : parentId ? { parentId } : {};
   const window = pageWindow(args, (raw) => {
-    const [name, id] = Array.isArray(raw) ? raw : [];
+    const [name, id] = (Array.isArray(raw) ? raw : []) as unknown[];
     return typeof name === 'string' && UUID.test(String(id)) ? { name, id: id as string } : null;
   });
   const after = window.cursor;
@@ -89,6 +89,10 @@ export async function categoryConnection(prisma: PrismaClient, args: CategoryLis
     orderBy: [{ name: direction }, { id: direction }],
     take: window.limit + 1,
   });
-  return toConnection(rows, window, (c) => [c.name, c.id], () => prisma.category.count({ where }));
+  return toConnection(
+    rows,
+    window,
+    (c) => [c.name, c.id],
+    () => prisma.category.count({ where }),
+  );
 }
-

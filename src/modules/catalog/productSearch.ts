@@ -89,7 +89,7 @@ export async function findProductPages(
   window: ProductWindow,
 ): Promise<ProductPageRow[]> {
   const sort = sortColumn(order, criteria);
-  const descending = sort.descending !== order.reverse !== window.backward;
+  const descending = (sort.descending !== order.reverse) !== window.backward;
   const direction = raw(descending ? 'DESC' : 'ASC');
   const orderBy = sql`${sort.expression} ${direction}, p.id ${direction}`;
   const keyset = window.after
@@ -111,7 +111,8 @@ export async function findProductPages(
   );
   return rows.map((row) => ({
     ...row,
-    sortValue: (row.sortValue as unknown) instanceof Date ? (row.sortValue as unknown as Date).toISOString() : row.sortValue,
+    sortValue:
+      (row.sortValue as unknown) instanceof Date ? (row.sortValue as unknown as Date).toISOString() : row.sortValue,
   }));
 }
 

@@ -40,7 +40,10 @@ export const catalogResolvers: Resolvers = {
 
   Mutation: {
     productCreate: async (_, { input }, ctx) =>
-      payload('product', await ctx.catalog.createProduct({ ...input, categoryIds: input.categoryIds?.map(categoryId) })),
+      payload(
+        'product',
+        await ctx.catalog.createProduct({ ...input, categoryIds: input.categoryIds?.map(categoryId) }),
+      ),
     productUpdate: async (_, { input: { id, ...input } }, ctx) =>
       payload(
         'product',

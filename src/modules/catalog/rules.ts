@@ -52,17 +52,14 @@ export const catalogRules: RuleTree = {
   ProductEdge: { cursor: isPublic, node: isPublic },
   CategoryConnection: { edges: isPublic, nodes: isPublic, pageInfo: isPublic, totalCount: isPublic },
   CategoryEdge: { cursor: isPublic, node: isPublic },
-  ...Object.fromEntries(
-    [
-      ['ProductCreatePayload', 'product'],
-      ['ProductUpdatePayload', 'product'],
-      ['ProductDeletePayload', 'deletedProductId'],
-      ['ProductVariantCreatePayload', 'productVariant'],
-      ['ProductVariantUpdatePayload', 'productVariant'],
-      ['ProductVariantDeletePayload', 'deletedProductVariantId'],
-      ['CategoryCreatePayload', 'category'],
-      ['CategoryUpdatePayload', 'category'],
-      ['CategoryDeletePayload', 'deletedCategoryId'],
-    ].map(([payload, field]) => [payload, { [field!]: isPublic, userErrors: isPublic }]),
-  ),
+  // Payloads: whoever could run the mutation may read its result.
+  ProductCreatePayload: { product: isPublic, userErrors: isPublic },
+  ProductUpdatePayload: { product: isPublic, userErrors: isPublic },
+  ProductDeletePayload: { deletedProductId: isPublic, userErrors: isPublic },
+  ProductVariantCreatePayload: { productVariant: isPublic, userErrors: isPublic },
+  ProductVariantUpdatePayload: { productVariant: isPublic, userErrors: isPublic },
+  ProductVariantDeletePayload: { deletedProductVariantId: isPublic, userErrors: isPublic },
+  CategoryCreatePayload: { category: isPublic, userErrors: isPublic },
+  CategoryUpdatePayload: { category: isPublic, userErrors: isPublic },
+  CategoryDeletePayload: { deletedCategoryId: isPublic, userErrors: isPublic },
 };

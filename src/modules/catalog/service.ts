@@ -1,6 +1,12 @@
 // Catalog changes: validation, uniqueness and tree rules, each write in one transaction.
 import type { z } from 'zod';
-import { Prisma, type Category, type PrismaClient, type Product, type ProductVariant } from '../../generated/prisma/client.js';
+import {
+  Prisma,
+  type Category,
+  type PrismaClient,
+  type Product,
+  type ProductVariant,
+} from '../../generated/prisma/client.js';
 import type { Connection } from '../../graphql/connection.js';
 import { categoryConnection, type CategoryListArgs } from './listing.js';
 import { fail, fromZodIssues, succeed, uniqueViolation, userError, type Outcome } from '../userErrors.js';

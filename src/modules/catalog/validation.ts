@@ -7,11 +7,7 @@ const MAX_MINOR_UNITS = 2_147_483_647;
 export const MAX_VARIANTS_PER_PRODUCT = 100;
 
 const required = (what: string, max: number) =>
-  z
-    .string()
-    .trim()
-    .min(1, `${what} cannot be blank.`)
-    .max(max, `${what} must be at most ${max} characters.`);
+  z.string().trim().min(1, `${what} cannot be blank.`).max(max, `${what} must be at most ${max} characters.`);
 
 export const slugFrom = (text: string): string => slugify(text).slice(0, 255).replace(/-+$/, '');
 
@@ -26,7 +22,8 @@ const description = z.string().max(10_000, 'Description must be at most 10,000 c
 const price = (currency: string) =>
   z.string().transform((value, ctx) => {
     const minor = toMinorUnits(value, currency);
-    if (minor === null) ctx.addIssue({ code: 'custom', message: `Price has more decimal places than ${currency} allows.` });
+    if (minor === null)
+      ctx.addIssue({ code: 'custom', message: `Price has more decimal places than ${currency} allows.` });
     else if (minor < 0) ctx.addIssue({ code: 'custom', message: 'Price cannot be negative.' });
     else if (minor > MAX_MINOR_UNITS) ctx.addIssue({ code: 'custom', message: 'Price is too large.' });
     else return minor;
