@@ -18,6 +18,7 @@ import { openDatabase } from './db/database.js';
 import { seedCatalog } from './db/seed/catalog.js';
 import { createContext, type Context } from './graphql/context.js';
 import { maskError } from './graphql/errors.js';
+import { operationLogging } from './graphql/operationLogging.js';
 import { createSchema } from './graphql/schema.js';
 import type { Logger } from './logger.js';
 
@@ -51,6 +52,7 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
     formatError: (formatted) => maskError(formatted, false),
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
+      operationLogging,
       production ? ApolloServerPluginLandingPageDisabled() : ApolloServerPluginLandingPageLocalDefault(),
       ...(production ? [ApolloServerPluginDisableSuggestions()] : []),
     ],

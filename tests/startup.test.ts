@@ -8,18 +8,18 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 const root = path.resolve(import.meta.dirname, '..');
 
 function startServer(dataDir: string): { child: ChildProcess; url: Promise<string>; output: () => string } {
-  const env = { ...process.env, DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info' };
+  const env: NodeJS.ProcessEnv = { ...process.env, DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info' };
   delete env.DATABASE_URL;
   delete env.NODE_ENV;
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { cwd: root, env });
   let output = '';
   const url = new Promise<string>((resolve, reject) => {
-    child.stdout!.on('data', (chunk: Buffer) => {
+    child.stdout.on('data', (chunk: Buffer) => {
       output += chunk.toString();
       const match = /Agora GraphQL API: (\S+)/.exec(output);
       if (match) resolve(match[1]!);
     });
-    child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.on('exit', (code) => reject(new Error(`server exited with ${code}:\n${output}`)));
   });
   return { child, url, output: () => output };
@@ -48,7 +48,9 @@ describe('npm start on a fresh machine', () => {
     const response = await fetch(url, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ query: '{ products(first: 1) { totalCount } categories(topLevel: true) { totalCount } }' }),
+      body: JSON.stringify({
+        query: '{ products(first: 1) { totalCount } categories(topLevel: true) { totalCount } }',
+      }),
     });
     expect(await response.json()).toEqual({ data: { products: { totalCount: 300 }, categories: { totalCount: 8 } } });
     expect(await (await fetch(new URL('/readyz', url))).json()).toEqual({ status: 'ready' });
