@@ -3,12 +3,10 @@ import type { Category, PrismaClient, Product } from '../../generated/prisma/cli
 import type { ProductFilter, ProductSortKeys } from '../../generated/graphql.js';
 import { pageWindow, toConnection, type Connection, type PageArgs } from '../../graphql/connection.js';
 import { badUserInput } from '../../graphql/errors.js';
-import { requireDatabaseId } from '../../graphql/globalId.js';
+import { requireDatabaseId, UUID } from '../../graphql/globalId.js';
 import { toMinorUnits } from '../../money.js';
 import type { CatalogLoaders } from './loaders.js';
-import type { ProductCriteria, ProductPageRow, SortValue } from './productSearch.js';
-
-const UUID = /^[0-9a-f-]{36}$/;
+import { isSortValue, type ProductCriteria, type ProductPageRow } from './productSearch.js';
 
 export interface ProductListArgs extends PageArgs {
   filter?: ProductFilter | null;
@@ -46,8 +44,8 @@ export async function productConnection(
   if (sortKey === 'RELEVANCE' && !criteria.query) throw badUserInput('`sortKey: RELEVANCE` needs `filter.query`.');
   const window = pageWindow(args, (raw) => {
     const [key, value, id] = (Array.isArray(raw) ? raw : []) as unknown[];
-    const valid = key === sortKey && ['string', 'number'].includes(typeof value) && UUID.test(String(id));
-    return valid ? ([value as SortValue, id as string] as const) : null;
+    const valid = key === sortKey && isSortValue(sortKey, value) && typeof id === 'string' && UUID.test(id);
+    return valid ? ([value, id] as const) : null;
   });
   const order = { sortKey, reverse: Boolean(args.reverse) };
   const rows = await loaders.productPages.load({
@@ -76,7 +74,7 @@ export async function categoryConnection(prisma: PrismaClient, args: CategoryLis
   const where = args.topLevel ? { parentId: null } : parentId ? { parentId } : {};
   const window = pageWindow(args, (raw) => {
     const [name, id] = (Array.isArray(raw) ? raw : []) as unknown[];
-    return typeof name === 'string' && UUID.test(String(id)) ? { name, id: id as string } : null;
+    return typeof name === 'string' && typeof id === 'string' && UUID.test(id) ? { name, id } : null;
   });
   const after = window.cursor;
   const direction = window.backward ? 'desc' : 'asc';

@@ -97,18 +97,20 @@ export function createCatalogLoaders(prisma: PrismaClient) {
       (slugs) => prisma.category.findMany({ where: { slug: { in: [...slugs] } } }),
       (category) => category.slug,
     ),
+    // Links first, then each distinct category once through the request's category cache.
     categoriesByProductId: new DataLoader<string, Category[]>(async (productIds) => {
-      const links = await prisma.productCategory.findMany({
-        where: { productId: { in: [...productIds] } },
-        include: { category: true },
-        orderBy: [{ category: { name: 'asc' } }, { categoryId: 'asc' }],
-      });
-      const byProduct = new Map<string, Category[]>(productIds.map((id) => [id, []]));
-      for (const { productId, category } of links) {
-        categoryById.prime(category.id, category);
-        byProduct.get(productId)?.push(category);
+      const links = await prisma.productCategory.findMany({ where: { productId: { in: [...productIds] } } });
+      const categories = new Map<string, Category>();
+      for (const category of await categoryById.loadMany([...new Set(links.map((link) => link.categoryId))])) {
+        if (category && !(category instanceof Error)) categories.set(category.id, category);
       }
-      return productIds.map((id) => byProduct.get(id) ?? []);
+      const byProduct = new Map<string, Category[]>(productIds.map((id) => [id, []]));
+      for (const link of links) {
+        const category = categories.get(link.categoryId);
+        if (category) byProduct.get(link.productId)?.push(category);
+      }
+      const byName = (a: Category, b: Category) => a.name.localeCompare(b.name) || a.id.localeCompare(b.id);
+      return productIds.map((id) => byProduct.get(id)!.sort(byName));
     }),
     childrenByCategoryId: loaderGroupedBy<string, Category>(
       (parentIds) =>

@@ -29,7 +29,23 @@ export type SortValue = string | number;
 export type ProductPageRow = Product & { scopeId: string | null; sortValue: SortValue };
 
 const { sql, join, raw, empty } = Prisma;
-const NO_PRICE = 2_147_483_647;
+/** The PRICE sort value of a product without variants: above every price an int4 column can hold. */
+const NO_PRICE = 2_147_483_648;
+const ISO_TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+
+/** Whether a value (from a client's cursor) can be a sort value of `sortKey`. */
+export function isSortValue(sortKey: ProductSortKey, value: unknown): value is SortValue {
+  switch (sortKey) {
+    case 'TITLE':
+      return typeof value === 'string';
+    case 'CREATED_AT':
+      return typeof value === 'string' && ISO_TIMESTAMP.test(value) && !Number.isNaN(Date.parse(value));
+    case 'PRICE':
+      return Number.isSafeInteger(value) && (value as number) >= 0 && (value as number) <= NO_PRICE;
+    case 'RELEVANCE':
+      return typeof value === 'number' && Number.isFinite(value);
+  }
+}
 const textQuery = (query: string) => sql`websearch_to_tsquery('english', ${query})`;
 
 function sortColumn(order: ProductOrder, criteria: ProductCriteria) {
@@ -40,8 +56,8 @@ function sortColumn(order: ProductOrder, criteria: ProductCriteria) {
       return { expression: sql`p.created_at`, type: raw('timestamptz'), descending: false };
     case 'PRICE':
       return {
-        expression: sql`COALESCE((SELECT MIN(v.price_amount) FROM product_variant v WHERE v.product_id = p.id), ${NO_PRICE})`,
-        type: raw('int'),
+        expression: sql`COALESCE((SELECT MIN(v.price_amount) FROM product_variant v WHERE v.product_id = p.id), ${NO_PRICE}::bigint)`,
+        type: raw('bigint'),
         descending: false,
       };
     case 'RELEVANCE':
@@ -58,7 +74,8 @@ function conditions(criteria: ProductCriteria): Prisma.Sql {
   if (criteria.query !== undefined) parts.push(sql`p.search_vector @@ ${textQuery(criteria.query)}`);
   if (criteria.minPrice !== undefined || criteria.maxPrice !== undefined) {
     parts.push(sql`EXISTS (SELECT 1 FROM product_variant v WHERE v.product_id = p.id
-      AND v.price_amount >= ${criteria.minPrice ?? 0} AND v.price_amount <= ${criteria.maxPrice ?? NO_PRICE})`);
+      AND v.price_amount >= ${Math.min(criteria.minPrice ?? 0, NO_PRICE)}::bigint
+      AND v.price_amount <= ${Math.min(criteria.maxPrice ?? NO_PRICE, NO_PRICE)}::bigint)`);
   }
   if (criteria.availableForSale !== undefined) {
     parts.push(sql`${criteria.availableForSale ? empty : sql`NOT`} EXISTS
@@ -109,11 +126,14 @@ export async function findProductPages(
           ) ranked
           WHERE position <= ${window.limit + 1} ORDER BY "scopeId", position`,
   );
-  return rows.map((row) => ({
-    ...row,
-    sortValue:
-      (row.sortValue as unknown) instanceof Date ? (row.sortValue as unknown as Date).toISOString() : row.sortValue,
-  }));
+  return rows.map((row) => ({ ...row, sortValue: jsonSortValue(row.sortValue) }));
+}
+
+/** Sort values as they travel in cursors: timestamps as ISO strings, bigints as numbers. */
+function jsonSortValue(value: unknown): SortValue {
+  if (value instanceof Date) return value.toISOString();
+  if (typeof value === 'bigint') return Number(value);
+  return value as SortValue;
 }
 
 /** How many products match, per scope (key null for the whole catalog). */

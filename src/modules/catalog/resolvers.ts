@@ -1,7 +1,7 @@
 // Catalog fields: thin mappings onto loaders (reads) and the catalog service (writes).
 import type { Resolvers } from '../../generated/graphql.js';
 import { badUserInput } from '../../graphql/errors.js';
-import { databaseIdOf, databaseIdOrUnknown, toGlobalId } from '../../graphql/globalId.js';
+import { databaseIdOf, databaseIdOrUnknown, requireDatabaseId, toGlobalId } from '../../graphql/globalId.js';
 import { money } from '../../money.js';
 import type { Outcome } from '../userErrors.js';
 import { productConnection } from './listing.js';
@@ -24,7 +24,11 @@ const categoryId = (id: string) => databaseIdOrUnknown(id, 'Category');
 
 export const catalogResolvers: Resolvers = {
   Query: {
-    products: (_, args, ctx) => productConnection(ctx.loaders, null, args, ctx.storeCurrency),
+    products: (_, args, ctx) => {
+      const categoryId = args.filter?.categoryId;
+      const scopeId = categoryId == null ? null : requireDatabaseId(categoryId, 'Category', 'filter.categoryId');
+      return productConnection(ctx.loaders, scopeId, args, ctx.storeCurrency);
+    },
     product: (_, args, ctx) => {
       const { id, slug } = idOrSlug(args, 'Product');
       if (slug !== undefined) return ctx.loaders.productBySlug.load(slug);

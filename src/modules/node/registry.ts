@@ -5,8 +5,8 @@ import type { Context } from '../../graphql/context.js';
 export type NodeModel = Product | ProductVariant | Category;
 type NodeLoader = (ctx: Context, id: string) => Promise<NodeModel | null>;
 
-export const nodeLoaders: Record<string, NodeLoader> = {
-  Product: (ctx, id) => ctx.loaders.productById.load(id),
-  ProductVariant: (ctx, id) => ctx.loaders.variantById.load(id),
-  Category: (ctx, id) => ctx.loaders.categoryById.load(id),
-};
+export const nodeLoaders = new Map<string, NodeLoader>([
+  ['Product', (ctx, id) => ctx.loaders.productById.load(id)],
+  ['ProductVariant', (ctx, id) => ctx.loaders.variantById.load(id)],
+  ['Category', (ctx, id) => ctx.loaders.categoryById.load(id)],
+]);

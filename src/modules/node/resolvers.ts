@@ -12,7 +12,7 @@ const typeOfNode = new WeakMap<object, string>();
 async function loadNode(ctx: Context, globalId: string): Promise<NodeModel | null> {
   const parsed = parseGlobalId(globalId);
   if (!parsed) throw badUserInput(`"${globalId.slice(0, 100)}" is not a valid ID.`);
-  const node = await nodeLoaders[parsed.type]?.(ctx, parsed.id);
+  const node = await nodeLoaders.get(parsed.type)?.(ctx, parsed.id);
   if (node) typeOfNode.set(node, parsed.type);
   return node ?? null;
 }
