@@ -18,6 +18,7 @@ import { openDatabase } from './db/database.js';
 import { seedCatalog } from './db/seed/catalog.js';
 import { createContext, type Context } from './graphql/context.js';
 import { maskError } from './graphql/errors.js';
+import { rejectNulCharacters } from './graphql/nulCharacters.js';
 import { operationLogging } from './graphql/operationLogging.js';
 import { createSchema } from './graphql/schema.js';
 import type { Logger } from './logger.js';
@@ -53,6 +54,7 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
       operationLogging,
+      rejectNulCharacters,
       production ? ApolloServerPluginLandingPageDisabled() : ApolloServerPluginLandingPageLocalDefault(),
       ...(production ? [ApolloServerPluginDisableSuggestions()] : []),
     ],

@@ -8,8 +8,8 @@ import type { Viewer } from './viewer.js';
 export async function viewerFromHeaders(headers: IncomingHttpHeaders, tokens: AccessTokens): Promise<Viewer> {
   const header = headers.authorization;
   if (!header) return null;
-  const [scheme, token] = header.split(' ');
-  const viewer = scheme?.toLowerCase() === 'bearer' && token ? await tokens.verify(token) : null;
+  const token = /^Bearer ([\w.~+/-]+=*)$/i.exec(header)?.[1];
+  const viewer = token ? await tokens.verify(token) : null;
   if (!viewer) {
     throw new GraphQLError('The access token is invalid or has expired.', {
       extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } },

@@ -47,7 +47,9 @@ if (!command) {
   process.exit(64);
 }
 const config = loadConfig();
-const embedded = config.DATABASE_URL ? undefined : await startEmbeddedPostgres(path.join(config.DATA_DIR, 'pg'));
+const embedded = config.DATABASE_URL
+  ? undefined
+  : await startEmbeddedPostgres({ dataDir: path.join(config.DATA_DIR, 'pg') });
 try {
   process.exitCode = await command(config.DATABASE_URL ?? embedded!.url, arg);
 } finally {

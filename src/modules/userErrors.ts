@@ -31,11 +31,17 @@ export function fromZodIssues(issues: z.core.$ZodIssue[]): UserError[] {
   );
 }
 
-/** The columns of the unique constraint a write ran into, or null when the error is something else. */
-export function uniqueViolation(error: unknown): string[] | null {
-  if (!(error instanceof Prisma.PrismaClientKnownRequestError) || error.code !== 'P2002') return null;
-  const meta = error.meta as
-    { target?: string[] | string; driverAdapterError?: { cause?: { constraint?: { fields?: string[] } } } } | undefined;
-  const fields = meta?.driverAdapterError?.cause?.constraint?.fields ?? meta?.target ?? [];
-  return (Array.isArray(fields) ? fields : [fields]).map((f) => f.replaceAll('"', ''));
+type UniqueViolationMeta = {
+  target?: string[] | string;
+  driverAdapterError?: { cause?: { constraint?: { fields?: string[]; index?: string } } };
+};
+
+/** Whether `error` is a unique violation on `column`: its constraint lists the column, or is the index named after
+ * it (`<table>_<column>_key`, as Prisma names them), as the pg driver adapter reports. */
+export function isUniqueViolation(error: unknown, column: string): boolean {
+  if (!(error instanceof Prisma.PrismaClientKnownRequestError) || error.code !== 'P2002') return false;
+  const meta = error.meta as UniqueViolationMeta | undefined;
+  const constraint = meta?.driverAdapterError?.cause?.constraint;
+  const fields = [constraint?.fields ?? [], meta?.target ?? []].flat().map((f) => f.replaceAll('"', ''));
+  return fields.includes(column) || Boolean(constraint?.index?.endsWith(`_${column}_key`));
 }

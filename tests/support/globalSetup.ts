@@ -4,10 +4,9 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
-import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import pg from 'pg';
 import type { TestProject } from 'vitest/node';
+import { startEmbeddedPostgres } from '../../src/db/embedded.js';
 import { applyMigrations } from '../../src/db/migrations.js';
 
 declare module 'vitest' {
@@ -42,15 +41,12 @@ async function createTemplate(serverUrl: string): Promise<{ url: string; drop: (
 }
 
 async function createSnapshot(): Promise<{ file: string; remove: () => void }> {
-  const db = await PGlite.create();
-  const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: 0 });
-  await server.start();
-  await applyMigrations(`postgresql://postgres:postgres@${server.getServerConn()}/postgres`);
-  await server.stop();
+  const embedded = await startEmbeddedPostgres();
+  await applyMigrations(embedded.url);
   const dir = mkdtempSync(path.join(tmpdir(), 'agora-test-'));
   const file = path.join(dir, 'migrated.tar.gz');
-  writeFileSync(file, Buffer.from(await (await db.dumpDataDir('gzip')).arrayBuffer()));
-  await db.close();
+  writeFileSync(file, Buffer.from(await (await embedded.db.dumpDataDir('gzip')).arrayBuffer()));
+  await embedded.close();
   return { file, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
 

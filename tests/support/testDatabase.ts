@@ -2,10 +2,9 @@
 // PGlite loaded from the snapshot.
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { PGlite } from '@electric-sql/pglite';
-import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import pg from 'pg';
 import { inject } from 'vitest';
+import { startEmbeddedPostgres } from '../../src/db/embedded.js';
 import { withDatabase } from './globalSetup.js';
 
 export interface TestDatabase {
@@ -20,7 +19,8 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   if (template) {
     const templateName = new URL(template).pathname.slice(1);
     const name = `agora_test_${randomUUID().replaceAll('-', '').slice(0, 16)}`;
-    const admin = new pg.Client({ connectionString: template });
+    // Copying needs the template to be idle, so connect elsewhere (connections to it would make copies collide).
+    const admin = new pg.Client({ connectionString: withDatabase(template, 'postgres') });
     await admin.connect();
     await admin.query(`CREATE DATABASE "${name}" TEMPLATE "${templateName}"`);
     await admin.end();
@@ -28,23 +28,13 @@ export async function createTestDatabase(): Promise<TestDatabase> {
       url: withDatabase(template, name),
       embedded: false,
       async drop() {
-        const client = new pg.Client({ connectionString: template });
+        const client = new pg.Client({ connectionString: withDatabase(template, 'postgres') });
         await client.connect();
         await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
         await client.end();
       },
     };
   }
-  const snapshot = readFileSync(inject('pgliteSnapshot')!);
-  const db = await PGlite.create({ loadDataDir: new Blob([snapshot]) });
-  const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: 0 });
-  await server.start();
-  return {
-    url: `postgresql://postgres:postgres@${server.getServerConn()}/postgres`,
-    embedded: true,
-    async drop() {
-      await server.stop();
-      await db.close();
-    },
-  };
+  const embedded = await startEmbeddedPostgres({ loadDataDir: new Blob([readFileSync(inject('pgliteSnapshot')!)]) });
+  return { url: embedded.url, embedded: true, drop: () => embedded.close() };
 }

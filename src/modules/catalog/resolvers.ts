@@ -64,14 +64,17 @@ export const catalogResolvers: Resolvers = {
     categoryCreate: async (_, { input }, ctx) =>
       payload(
         'category',
-        await ctx.catalog.createCategory({ ...input, parentId: input.parentId && categoryId(input.parentId) }),
+        await ctx.catalog.createCategory({
+          ...input,
+          parentId: input.parentId == null ? null : categoryId(input.parentId),
+        }),
       ),
     categoryUpdate: async (_, { input: { id, ...input } }, ctx) =>
       payload(
         'category',
         await ctx.catalog.updateCategory(categoryId(id), {
           ...input,
-          parentId: input.parentId && categoryId(input.parentId),
+          parentId: input.parentId == null ? input.parentId : categoryId(input.parentId),
         }),
       ),
     categoryDelete: async (_, { input }, ctx) =>

@@ -9,7 +9,7 @@ import {
 } from '../../generated/prisma/client.js';
 import type { Connection } from '../../graphql/connection.js';
 import { categoryConnection, type CategoryListArgs } from './listing.js';
-import { fail, fromZodIssues, succeed, uniqueViolation, userError, type Outcome } from '../userErrors.js';
+import { fail, fromZodIssues, isUniqueViolation, succeed, userError, type Outcome } from '../userErrors.js';
 import {
   categoryChanges,
   categoryFields,
@@ -30,11 +30,14 @@ export type VariantUpdate = z.input<ReturnType<typeof variantChanges>>;
 export type CategoryCreate = z.input<typeof categoryFields>;
 export type CategoryUpdate = z.input<typeof categoryChanges>;
 
+const noSlugFrom = (source: string) =>
+  fail(userError(['slug'], 'BLANK', `Give a slug: the ${source} has no letters or digits to make one from.`));
+
 const notFound = (field: string[], what: string) => fail(userError(field, 'NOT_FOUND', `No ${what} with this ID.`));
 
+/** A unique violation on one of `fields` (column -> input path) as a TAKEN user error; anything else is rethrown. */
 function taken(error: unknown, fields: Record<string, string[]>): Outcome<never> {
-  const columns = uniqueViolation(error);
-  const field = columns && Object.entries(fields).find(([column]) => columns.includes(column));
+  const field = Object.entries(fields).find(([column]) => isUniqueViolation(error, column));
   if (!field) throw error;
   return fail(userError(field[1], 'TAKEN', `This ${field[0]} is already in use.`));
 }
@@ -63,6 +66,7 @@ export class CatalogService {
     const parsed = productFields(this.currency).safeParse(input);
     if (!parsed.success) return fail(...fromZodIssues(parsed.error.issues));
     const { title, slug = slugFrom(title), description, categoryIds, variants = [] } = parsed.data;
+    if (!slug) return noSlugFrom('title');
     const missing = await this.missingCategory(input.categoryIds);
     if (missing) return missing;
     try {
@@ -159,6 +163,7 @@ export class CatalogService {
     const parsed = categoryFields.safeParse(input);
     if (!parsed.success) return fail(...fromZodIssues(parsed.error.issues));
     const { name, slug = slugFrom(name), description, parentId } = parsed.data;
+    if (!slug) return noSlugFrom('name');
     if (parentId && !(await this.categoryExists(parentId))) {
       return notFound(['parentId'], 'category');
     }
