@@ -5,6 +5,7 @@ import { SignJWT, type JWTPayload } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toGlobalId } from '../src/graphql/globalId.js';
 import { startTestServer, TEST_SECRET, type TestServer } from './support/testServer.js';
+import { catalogState } from './support/catalogState.js';
 
 let server: TestServer;
 const tokens: Record<'CUSTOMER' | 'STAFF' | 'ADMIN', string> = { CUSTOMER: '', STAFF: '', ADMIN: '' };
@@ -40,16 +41,7 @@ async function makeVariant() {
   return toGlobalId('ProductVariant', product.variants[0]!.id);
 }
 
-/** Every catalog row: equal before and after means nothing was written. */
-async function databaseState() {
-  const { prisma } = server;
-  return {
-    products: await prisma.product.findMany({ orderBy: { id: 'asc' } }),
-    variants: await prisma.productVariant.findMany({ orderBy: { id: 'asc' } }),
-    categories: await prisma.category.findMany({ orderBy: { id: 'asc' } }),
-    links: await prisma.productCategory.findMany({ orderBy: [{ productId: 'asc' }, { categoryId: 'asc' }] }),
-  };
-}
+const databaseState = () => catalogState(server.prisma);
 
 // ---------------------------------------------------------------------------------------------------------------
 

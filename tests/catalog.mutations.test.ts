@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toGlobalId } from '../src/graphql/globalId.js';
 import { startTestServer, type GraphQLResponse, type TestServer } from './support/testServer.js';
+import { catalogState } from './support/catalogState.js';
 
 let server: TestServer;
 let staff: string;
@@ -84,16 +85,7 @@ const read = async (query: string, variables?: Input) => {
   return res.data;
 };
 
-/** Every catalog row, in a stable order: equal before and after means nothing was written. */
-async function databaseState() {
-  const { prisma } = server;
-  return {
-    products: await prisma.product.findMany({ orderBy: { id: 'asc' } }),
-    variants: await prisma.productVariant.findMany({ orderBy: { id: 'asc' } }),
-    categories: await prisma.category.findMany({ orderBy: { id: 'asc' } }),
-    links: await prisma.productCategory.findMany({ orderBy: [{ productId: 'asc' }, { categoryId: 'asc' }] }),
-  };
-}
+const databaseState = () => catalogState(server.prisma);
 
 interface ExpectedError {
   field: string[];
