@@ -16,7 +16,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/main.ts', 'src/db/cli.ts', 'src/db/seed/cli.ts', 'tests/**/*.ts'],
+    files: ['src/main.ts', 'src/**/*Cli.ts', 'src/db/cli.ts', 'src/db/seed/cli.ts', 'tests/**/*.ts'],
     rules: { 'no-console': 'off' },
   },
   {

@@ -16,7 +16,11 @@ import type { Config } from './config.js';
 import type { PrismaClient } from './db/client.js';
 import { openDatabase } from './db/database.js';
 import { seedCatalog } from './db/seed/catalog.js';
-import { createContext, type Context } from './graphql/context.js';
+import { LoginThrottle } from './auth/loginThrottle.js';
+import { createContext, createSessions, type AppServices, type Context } from './graphql/context.js';
+import { logTransport, smtpTransport, startMailer } from './mail/mailer.js';
+import { ensureFirstAdmin } from './modules/account/firstAdmin.js';
+import { connectRedis } from './redis.js';
 import { maskError } from './graphql/errors.js';
 import { rejectNulCharacters } from './graphql/nulCharacters.js';
 import { operationLogging } from './graphql/operationLogging.js';
@@ -40,7 +44,28 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
     const seeded = await seedCatalog(database.prisma, { products: config.SEED_PRODUCTS });
     logger.info(seeded, 'demo catalog ready');
   }
-  const tokens = accessTokens(config);
+  if (config.ADMIN_EMAIL && config.ADMIN_PASSWORD) {
+    const created = await ensureFirstAdmin(database.prisma, {
+      email: config.ADMIN_EMAIL,
+      password: config.ADMIN_PASSWORD,
+    });
+    if (created) logger.info({ email: config.ADMIN_EMAIL }, 'created the first admin from ADMIN_EMAIL');
+  }
+  const redis = await connectRedis(config);
+  const services: AppServices = {
+    prisma: database.prisma,
+    storeCurrency: config.STORE_CURRENCY,
+    accessTokens: accessTokens(config),
+    loginThrottle: new LoginThrottle(redis, config.REDIS_KEY_PREFIX),
+    refreshTokenTtlDays: config.REFRESH_TOKEN_TTL_DAYS,
+  };
+  const sessions = createSessions(services);
+  const mailer = startMailer(
+    database.prisma,
+    config.SMTP_URL ? smtpTransport(config.SMTP_URL, config.MAIL_FROM) : logTransport(logger),
+    logger,
+    config.MAILER_INTERVAL_MS,
+  );
 
   const app = express();
   app.disable('x-powered-by');
@@ -85,12 +110,16 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
       res.status(503).json({ status: 'unavailable' });
     }
   });
-  const services = { prisma: database.prisma, storeCurrency: config.STORE_CURRENCY };
   app.use(
     '/graphql',
     express.json({ limit: '1mb' }),
     expressMiddleware(apollo, {
-      context: async ({ req }) => createContext(services, await viewerFromHeaders(req.headers, tokens), req.log),
+      context: async ({ req }) =>
+        createContext(services, {
+          viewer: await viewerFromHeaders(req.headers, services.accessTokens, (claims) => sessions.viewerFor(claims)),
+          clientAddress: req.ip ?? req.socket.remoteAddress ?? 'unknown',
+          logger: req.log,
+        }),
     }),
   );
 
@@ -105,7 +134,9 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
     async stop() {
       try {
         await apollo.stop();
+        await mailer.stop();
       } finally {
+        await redis?.quit();
         await database.close();
       }
     },

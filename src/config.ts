@@ -25,9 +25,40 @@ const schema = z.object({
     .string()
     .regex(/^[A-Z]{3}$/, 'an ISO 4217 code such as USD')
     .default('USD'),
+  /** HS256 key that signs access tokens, under the key id JWT_KEY_ID. */
   JWT_SECRET: z.preprocess(emptyAsUndefined, z.string().min(32, 'at least 32 characters').optional()),
+  JWT_KEY_ID: z
+    .string()
+    .regex(/^[\w-]{1,32}$/, 'letters, digits, - and _')
+    .default('k1'),
+  /** Keys retired from signing but still accepted until their tokens expire: "kid:secret,kid:secret". */
+  JWT_PREVIOUS_KEYS: z
+    .string()
+    .default('')
+    .transform((value, ctx) => {
+      const keys = value
+        .split(',')
+        .filter(Boolean)
+        .map((pair) => pair.split(':'));
+      if (keys.some(([kid, secret]) => !kid || !secret || secret.length < 32)) {
+        ctx.addIssue({ code: 'custom', message: 'a list of kid:secret pairs, secrets of at least 32 characters' });
+      }
+      return keys.map(([kid, secret]) => ({ kid: kid!, secret: secret! }));
+    }),
   JWT_ISSUER: z.string().min(1).default('agora'),
   JWT_AUDIENCE: z.string().min(1).default('agora-api'),
+  ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).max(3600).default(900),
+  REFRESH_TOKEN_TTL_DAYS: z.coerce.number().int().min(1).max(365).default(30),
+  /** Redis for state shared by every instance (login throttling); in-process when unset. */
+  REDIS_URL: z.preprocess(emptyAsUndefined, z.url({ protocol: /^rediss?$/ }).optional()),
+  REDIS_KEY_PREFIX: z.string().default('agora:'),
+  /** The first admin, created on start when no admin exists yet. Both or neither. */
+  ADMIN_EMAIL: z.preprocess(emptyAsUndefined, z.email().optional()),
+  ADMIN_PASSWORD: z.preprocess(emptyAsUndefined, z.string().optional()),
+  /** SMTP server for outgoing email (smtp://user:pass@host:587); without it, emails are logged. */
+  SMTP_URL: z.preprocess(emptyAsUndefined, z.url({ protocol: /^smtps?$/ }).optional()),
+  MAIL_FROM: z.string().default('Agora <no-reply@agora.local>'),
+  MAILER_INTERVAL_MS: z.coerce.number().int().min(50).default(2_000),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(10_000),
 });
 
@@ -44,9 +75,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`Invalid configuration:\n${problems.join('\n')}`);
   }
   const config = parsed.data;
-  if (!config.JWT_SECRET && config.NODE_ENV === 'production') {
-    throw new ConfigError('Invalid configuration:\n  JWT_SECRET: required in production');
-  }
+  const problems = [
+    !config.JWT_SECRET && config.NODE_ENV === 'production' && 'JWT_SECRET: required in production',
+    Boolean(config.ADMIN_EMAIL) !== Boolean(config.ADMIN_PASSWORD) &&
+      'ADMIN_EMAIL and ADMIN_PASSWORD: set both or neither',
+  ].filter(Boolean);
+  if (problems.length) throw new ConfigError(`Invalid configuration:\n  ${problems.join('\n  ')}`);
   // Outside production a random secret per process keeps development free of hard-coded keys.
   return { ...config, JWT_SECRET: config.JWT_SECRET ?? randomBytes(32).toString('base64url') };
 }

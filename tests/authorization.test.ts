@@ -292,9 +292,15 @@ describe('public reads', () => {
 
 describe('access tokens', () => {
   const now = () => Math.floor(Date.now() / 1000);
+  // Every forgery below names a live staff session, so that only what it forges can be why it is refused.
+  let session: { accountId: string; sessionId: string };
+  beforeAll(async () => {
+    session = await server.sessionFor('STAFF');
+  });
   const claims = (overrides: JWTPayload = {}): JWTPayload => ({
     role: 'STAFF',
-    sub: randomUUID(),
+    sub: session.accountId,
+    sid: session.sessionId,
     iss: 'agora',
     aud: 'agora-api',
     iat: now(),
@@ -302,8 +308,13 @@ describe('access tokens', () => {
     jti: randomUUID(),
     ...overrides, // an override of undefined drops the claim
   });
-  const sign = (payload: JWTPayload, { alg = 'HS256', secret = TEST_SECRET } = {}) =>
-    new SignJWT(payload).setProtectedHeader({ alg, typ: 'JWT' }).sign(new TextEncoder().encode(secret));
+  const sign = (
+    payload: JWTPayload,
+    { alg = 'HS256', secret = TEST_SECRET, kid = 'k1' }: { alg?: string; secret?: string; kid?: string | null } = {},
+  ) =>
+    new SignJWT(payload)
+      .setProtectedHeader({ alg, typ: 'JWT', ...(kid !== null && { kid }) })
+      .sign(new TextEncoder().encode(secret));
   const base64url = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
 
   /** A request that writes when its token is believed: a staff token creates a category named `name`. */
@@ -346,6 +357,14 @@ describe('access tokens', () => {
     ['a token without sub', async () => `Bearer ${await sign(claims({ sub: undefined }))}`],
     ['a token without exp', async () => `Bearer ${await sign(claims({ exp: undefined }))}`],
     ['a token without jti', async () => `Bearer ${await sign(claims({ jti: undefined }))}`],
+    ['a token under an unknown key id', async () => `Bearer ${await sign(claims(), { kid: 'k0' })}`],
+    ['a token without a key id', async () => `Bearer ${await sign(claims(), { kid: null })}`],
+    ['a token for a session that does not exist', async () => `Bearer ${await sign(claims({ sid: randomUUID() }))}`],
+    ['a token without a session', async () => `Bearer ${await sign(claims({ sid: undefined }))}`],
+    [
+      "a token naming another account's session",
+      async () => `Bearer ${await sign(claims({ sub: (await server.sessionFor('STAFF')).accountId }))}`,
+    ],
     [
       'a customer token with the role changed to ADMIN',
       async () => {

@@ -1,6 +1,12 @@
-import type { PrismaClient } from '../db/client.js';
+import type { LoginThrottle } from '../auth/loginThrottle.js';
+import type { AccessTokens } from '../auth/tokens.js';
 import type { Viewer } from '../auth/viewer.js';
+import type { PrismaClient } from '../db/client.js';
 import type { Logger } from '../logger.js';
+import { AccountService } from '../modules/account/accountService.js';
+import { AuthService } from '../modules/account/authService.js';
+import { createAccountLoaders } from '../modules/account/loaders.js';
+import { Sessions } from '../modules/account/sessions.js';
 import { createCatalogLoaders } from '../modules/catalog/loaders.js';
 import { CatalogService } from '../modules/catalog/service.js';
 
@@ -8,27 +14,41 @@ import { CatalogService } from '../modules/catalog/service.js';
 export interface AppServices {
   prisma: PrismaClient;
   storeCurrency: string;
+  accessTokens: AccessTokens;
+  loginThrottle: LoginThrottle;
+  refreshTokenTtlDays: number;
 }
 
-/** Per-request state: who is asking, the request's DataLoaders (fresh per request, so no data leaks between
- * viewers), and the domain services. */
+const createLoaders = (prisma: PrismaClient) => ({ ...createCatalogLoaders(prisma), ...createAccountLoaders(prisma) });
+
+/** Per-request state: who is asking and from where, the request's DataLoaders (fresh per request, so no data leaks
+ * between viewers), and the domain services. */
 export interface Context {
   viewer: Viewer;
+  clientAddress: string;
   logger: Logger;
   loaders: ReturnType<typeof createLoaders>;
-  catalog: CatalogService;
   storeCurrency: string;
+  catalog: CatalogService;
+  sessions: Sessions;
+  auth: AuthService;
+  accounts: AccountService;
 }
 
-const createLoaders = (prisma: PrismaClient) => ({ ...createCatalogLoaders(prisma) });
+export const createSessions = (app: AppServices) => new Sessions(app.prisma, app.accessTokens, app.refreshTokenTtlDays);
 
-export function createContext(app: AppServices, viewer: Viewer, logger: Logger): Context {
-  const loaders = createLoaders(app.prisma);
+export function createContext(
+  app: AppServices,
+  request: { viewer: Viewer; clientAddress: string; logger: Logger },
+): Context {
+  const sessions = createSessions(app);
   return {
-    viewer,
-    logger,
-    loaders,
-    catalog: new CatalogService(app.prisma, app.storeCurrency),
+    ...request,
+    loaders: createLoaders(app.prisma),
     storeCurrency: app.storeCurrency,
+    catalog: new CatalogService(app.prisma, app.storeCurrency),
+    sessions,
+    auth: new AuthService(app.prisma, sessions, app.loginThrottle),
+    accounts: new AccountService(app.prisma, sessions),
   };
 }

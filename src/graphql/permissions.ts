@@ -1,6 +1,7 @@
 // Every field's authorization rule, gathered from the modules. Anything not listed is denied.
 import { GraphQLError } from 'graphql';
 import { type allow, deny, shield, type IRule } from 'graphql-shield';
+import { accountRules } from '../modules/account/rules.js';
 import { catalogRules } from '../modules/catalog/rules.js';
 import { nodeRules } from '../modules/node/rules.js';
 import { sharedTypeRules } from './sharedRules.js';
@@ -22,7 +23,7 @@ function mergeRuleTrees(trees: RuleTree[]): RuleTree {
   return merged;
 }
 
-export const ruleTree: RuleTree = mergeRuleTrees([sharedTypeRules, nodeRules, catalogRules]);
+export const ruleTree: RuleTree = mergeRuleTrees([sharedTypeRules, nodeRules, catalogRules, accountRules]);
 
 export const permissions = shield(ruleTree, {
   fallbackRule: deny,

@@ -7,6 +7,7 @@ import { makeExecutableSchema } from '@graphql-tools/schema';
 import type { GraphQLSchema } from 'graphql';
 import { applyMiddleware } from 'graphql-middleware';
 import type { Resolvers } from '../generated/graphql.js';
+import { accountResolvers } from '../modules/account/resolvers.js';
 import { catalogResolvers } from '../modules/catalog/resolvers.js';
 import { nodeResolvers } from '../modules/node/resolvers.js';
 import { permissions } from './permissions.js';
@@ -16,7 +17,7 @@ const schemaDir = fileURLToPath(new URL('../../schema', import.meta.url));
 
 export const typeDefs = mergeTypeDefs(loadFilesSync(path.join(schemaDir, '*.graphql')));
 
-export const resolvers: Resolvers[] = [scalarResolvers, nodeResolvers, catalogResolvers];
+export const resolvers: Resolvers[] = [scalarResolvers, nodeResolvers, catalogResolvers, accountResolvers];
 
 /** The schema without authorization, for tests that inspect it. */
 export const createBareSchema = (): GraphQLSchema => makeExecutableSchema({ typeDefs, resolvers });

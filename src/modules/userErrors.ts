@@ -20,6 +20,9 @@ export const userError = (field: string[], code: UserErrorCode, message: string)
   message,
 });
 
+/** An error about the request as a whole rather than one input field. */
+export const requestError = (code: UserErrorCode, message: string): UserError => ({ field: null, code, message });
+
 /** Zod issues as user errors on the input's fields: an empty required value is BLANK, anything else INVALID. */
 export function fromZodIssues(issues: z.core.$ZodIssue[]): UserError[] {
   return issues.map((issue) =>

@@ -23,8 +23,10 @@ export interface TestServer {
   statements: StatementCounter | null;
   /** Sends one GraphQL operation, as `token`'s bearer when given. */
   gql<T = any>(query: string, variables?: Record<string, unknown>, token?: string): Promise<GraphQLResponse<T>>;
-  /** Mints an access token as the sign-up and login flows will. */
-  tokenFor(role: Role, options?: { accountId?: string; expiresIn?: string | number }): Promise<string>;
+  /** A new account with `role` (or an existing one) signed in: its session, as logIn would start it. */
+  sessionFor(role: Role, accountId?: string): Promise<{ accountId: string; sessionId: string }>;
+  /** An access token for a new session of a new account with `role` (or of `accountId`), as logIn would issue. */
+  tokenFor(role: Role, options?: { accountId?: string; expiresIn?: number }): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -43,12 +45,26 @@ export async function startTestServer(
     DATABASE_URL: statements?.url ?? database.url,
     DATABASE_POOL_SIZE: database.embedded ? '1' : '5',
     SEED_DEMO_CATALOG: 'false',
+    REDIS_URL: process.env.REDIS_URL ?? '',
+    REDIS_KEY_PREFIX: `agora-test-${crypto.randomUUID()}:`,
     JWT_SECRET: TEST_SECRET,
     ...options.env,
   });
   const app = await createApp(config, createLogger(config));
   const url = await app.listen();
   const tokens = accessTokens(config);
+  const sessionFor = async (role: Role, accountId?: string) => {
+    const id = crypto.randomUUID();
+    const account =
+      accountId ??
+      (
+        await app.prisma.account.create({
+          data: { email: `${role.toLowerCase()}-${id}@example.test`, firstName: 'Test', lastName: role, role },
+        })
+      ).id;
+    const session = await app.prisma.session.create({ data: { accountId: account } });
+    return { accountId: account, sessionId: session.id };
+  };
   return {
     url,
     prisma: app.prisma,
@@ -62,7 +78,11 @@ export async function startTestServer(
       const body = (await response.json()) as Omit<GraphQLResponse, 'status' | 'headers'>;
       return { status: response.status, headers: response.headers, ...body };
     },
-    tokenFor: (role, { accountId = crypto.randomUUID(), expiresIn } = {}) => tokens.sign(accountId, role, expiresIn),
+    sessionFor,
+    async tokenFor(role, { accountId, expiresIn } = {}) {
+      const session = await sessionFor(role, accountId);
+      return (await tokens.sign({ ...session, role }, expiresIn)).token;
+    },
     async close() {
       await app.stop();
       await statements?.close();

@@ -1,0 +1,124 @@
+// Account fields: thin mappings onto the auth and account services and the account loaders.
+import type { Resolvers } from '../../generated/graphql.js';
+import type { Context } from '../../graphql/context.js';
+import { databaseIdOrUnknown, toGlobalId } from '../../graphql/globalId.js';
+import type { Outcome } from '../userErrors.js';
+import type { SignedIn } from './authService.js';
+
+const addressId = (id: string) => databaseIdOrUnknown(id, 'Address');
+const accountId = (id: string) => databaseIdOrUnknown(id, 'Account');
+
+/** The rules have already required a viewer for these fields. */
+const viewerOf = (ctx: Context) => ctx.viewer!;
+
+const withUserErrors = <T extends object>(outcome: Outcome<unknown>, fields: T) => ({
+  ...fields,
+  userErrors: outcome.userErrors,
+});
+
+/** After signing in, the rest of this request sees the new session's viewer, so the payload's account is "self". */
+function signedIn(ctx: Context, outcome: Outcome<SignedIn>) {
+  if (outcome.value) ctx.viewer = outcome.value.viewer;
+  return withUserErrors(outcome, { account: outcome.value?.account ?? null, tokens: outcome.value?.tokens ?? null });
+}
+
+export const accountResolvers: Resolvers = {
+  Query: {
+    viewer: (_, __, ctx) => (ctx.viewer ? ctx.loaders.accountById.load(ctx.viewer.accountId) : null),
+    accounts: (_, args, ctx) => ctx.accounts.list(args),
+  },
+
+  Mutation: {
+    customerSignUp: async (_, { input }, ctx) => signedIn(ctx, await ctx.auth.signUp(input)),
+    logIn: async (_, { input }, ctx) => signedIn(ctx, await ctx.auth.logIn(input, ctx.clientAddress)),
+    tokenRefresh: async (_, { input }, ctx) => {
+      const tokens = await ctx.sessions.refresh(input.refreshToken);
+      return {
+        tokens,
+        userErrors: tokens
+          ? []
+          : [{ field: ['input', 'refreshToken'], code: 'INVALID_TOKEN' as const, message: 'Sign in again.' }],
+      };
+    },
+    logOut: async (_, { input }, ctx) => {
+      const ended = await ctx.sessions.end(input.refreshToken, Boolean(input.everywhere));
+      return {
+        endedSessionCount: ended ?? 0,
+        userErrors:
+          ended === null
+            ? [
+                {
+                  field: ['input', 'refreshToken'],
+                  code: 'INVALID_TOKEN' as const,
+                  message: 'This session has already ended.',
+                },
+              ]
+            : [],
+      };
+    },
+    customerUpdate: async (_, { input }, ctx) => {
+      const outcome = await ctx.accounts.update(viewerOf(ctx).accountId, input);
+      return withUserErrors(outcome, { account: outcome.value });
+    },
+    passwordChange: async (_, { input }, ctx) => {
+      const outcome = await ctx.auth.changePassword(viewerOf(ctx), input, ctx.clientAddress);
+      return withUserErrors(outcome, { account: outcome.value });
+    },
+    passwordResetRequest: async (_, { input }, ctx) => {
+      await ctx.auth.requestPasswordReset(input.email);
+      return { userErrors: [] };
+    },
+    passwordReset: async (_, { input }, ctx) => {
+      const outcome = await ctx.auth.resetPassword(input);
+      return withUserErrors(outcome, { success: outcome.value === true });
+    },
+    customerAddressCreate: async (_, { input }, ctx) => {
+      const outcome = await ctx.accounts.createAddress(
+        viewerOf(ctx).accountId,
+        input.address,
+        Boolean(input.setAsDefault),
+      );
+      return withUserErrors(outcome, { address: outcome.value });
+    },
+    customerAddressUpdate: async (_, { input }, ctx) => {
+      const outcome = await ctx.accounts.updateAddress(addressId(input.id), input.address);
+      return withUserErrors(outcome, { address: outcome.value });
+    },
+    customerAddressDelete: async (_, { input }, ctx) => {
+      const outcome = await ctx.accounts.deleteAddress(addressId(input.id));
+      return withUserErrors(outcome, { deletedAddressId: outcome.value && toGlobalId('Address', outcome.value) });
+    },
+    customerAddressSetDefault: async (_, { input }, ctx) => {
+      const outcome = await ctx.accounts.setDefaultAddress(viewerOf(ctx).accountId, addressId(input.id));
+      return withUserErrors(outcome, { account: outcome.value });
+    },
+    staffCreate: async (_, { input }, ctx) => {
+      const outcome = await ctx.accounts.createStaff(input);
+      return withUserErrors(outcome, { account: outcome.value });
+    },
+    accountRoleUpdate: async (_, { input }, ctx) => {
+      const outcome = await ctx.accounts.changeRole(viewerOf(ctx), accountId(input.accountId), input.role);
+      return withUserErrors(outcome, { account: outcome.value });
+    },
+    accountDisable: async (_, { input }, ctx) => {
+      const outcome = await ctx.accounts.disable(viewerOf(ctx), accountId(input.accountId));
+      return withUserErrors(outcome, { account: outcome.value });
+    },
+    accountEnable: async (_, { input }, ctx) => {
+      const outcome = await ctx.accounts.enable(accountId(input.accountId));
+      return withUserErrors(outcome, { account: outcome.value });
+    },
+  },
+
+  Account: {
+    id: (account) => toGlobalId('Account', account.id),
+    disabled: (account) => account.disabledAt !== null,
+    addresses: (account, _, ctx) => ctx.loaders.addressesByAccountId.load(account.id),
+    defaultAddress: (account, _, ctx) =>
+      account.defaultAddressId ? ctx.loaders.addressById.load(account.defaultAddressId) : null,
+  },
+
+  Address: {
+    id: (address) => toGlobalId('Address', address.id),
+  },
+};

@@ -1,0 +1,111 @@
+// Who may see and change accounts and addresses: the owner and staff; account management is for admins.
+import { rule } from 'graphql-shield';
+import type { Account, Address } from '../../generated/prisma/client.js';
+import { isAdmin, isAuthenticated, isPublic, isStaff } from '../../auth/rules.js';
+import { isStaffRole } from '../../auth/viewer.js';
+import type { Context } from '../../graphql/context.js';
+import { databaseIdOf } from '../../graphql/globalId.js';
+import { forbidden, unauthenticated } from '../../graphql/errors.js';
+import type { RuleTree } from '../../graphql/permissions.js';
+
+/** Whether the viewer may see `account`: it is their own, or they are staff. Also used by node(id:). */
+export const canViewAccount = (ctx: Context, account: Pick<Account, 'id'>): boolean =>
+  Boolean(ctx.viewer && (ctx.viewer.accountId === account.id || isStaffRole(ctx.viewer.role)));
+
+/** Whether the viewer may see `address`: it is on their account, or they are staff. Also used by node(id:). */
+export const canViewAddress = (ctx: Context, address: Pick<Address, 'accountId'>): boolean =>
+  Boolean(ctx.viewer && (ctx.viewer.accountId === address.accountId || isStaffRole(ctx.viewer.role)));
+
+const denial = (ctx: Context) => (ctx.viewer ? forbidden() : unauthenticated());
+
+export const isSelfOrStaff = rule('isSelfOrStaff', { cache: 'strict' })((account: Account, _args, ctx: Context) =>
+  canViewAccount(ctx, account) ? true : denial(ctx),
+);
+
+export const ownsAddressOrStaff = rule('ownsAddressOrStaff', { cache: 'strict' })(
+  (address: Address, _args, ctx: Context) => (canViewAddress(ctx, address) ? true : denial(ctx)),
+);
+
+/** For mutations on `input.id`: the address must be the viewer's own (staff included: these are customer
+ * mutations). An unknown address passes, for the mutation to report as NOT_FOUND. Loaded through the request's
+ * DataLoader. */
+export const ownsAddressInput = rule('ownsAddressInput', { cache: 'strict' })(async (
+  _parent,
+  args: { input: { id: string } },
+  ctx: Context,
+) => {
+  if (!ctx.viewer) return unauthenticated();
+  const id = databaseIdOf(args.input.id, 'Address');
+  const address = id && (await ctx.loaders.addressById.load(id));
+  return !address || address.accountId === ctx.viewer.accountId ? true : forbidden();
+});
+
+const ownerOrStaff = <F extends string>(fields: F[], guard: typeof isSelfOrStaff) =>
+  Object.fromEntries(fields.map((field) => [field, guard])) as Record<F, typeof isSelfOrStaff>;
+
+export const accountRules: RuleTree = {
+  Query: { viewer: isPublic, accounts: isStaff },
+  Mutation: {
+    customerSignUp: isPublic,
+    logIn: isPublic,
+    tokenRefresh: isPublic,
+    logOut: isPublic,
+    customerUpdate: isAuthenticated,
+    passwordChange: isAuthenticated,
+    passwordResetRequest: isPublic,
+    passwordReset: isPublic,
+    customerAddressCreate: isAuthenticated,
+    customerAddressUpdate: ownsAddressInput,
+    customerAddressDelete: ownsAddressInput,
+    customerAddressSetDefault: ownsAddressInput,
+    staffCreate: isAdmin,
+    accountRoleUpdate: isAdmin,
+    accountDisable: isAdmin,
+    accountEnable: isAdmin,
+  },
+  Account: ownerOrStaff(
+    ['id', 'email', 'firstName', 'lastName', 'role', 'disabled', 'createdAt', 'addresses', 'defaultAddress'],
+    isSelfOrStaff,
+  ),
+  Address: ownerOrStaff(
+    [
+      'id',
+      'firstName',
+      'lastName',
+      'company',
+      'line1',
+      'line2',
+      'city',
+      'province',
+      'postalCode',
+      'countryCode',
+      'phone',
+    ],
+    ownsAddressOrStaff,
+  ),
+  AuthTokens: {
+    accessToken: isPublic,
+    accessTokenExpiresAt: isPublic,
+    refreshToken: isPublic,
+    refreshTokenExpiresAt: isPublic,
+  },
+  AccountConnection: { edges: isStaff, nodes: isStaff, pageInfo: isStaff, totalCount: isStaff },
+  AccountEdge: { cursor: isStaff, node: isStaff },
+  // Payloads: whoever could run the mutation may read its result; the objects inside keep their own rules.
+  CustomerSignUpPayload: { account: isPublic, tokens: isPublic, userErrors: isPublic },
+  LogInPayload: { account: isPublic, tokens: isPublic, userErrors: isPublic },
+  TokenRefreshPayload: { tokens: isPublic, userErrors: isPublic },
+  LogOutPayload: { endedSessionCount: isPublic, userErrors: isPublic },
+  CustomerUpdatePayload: { account: isPublic, userErrors: isPublic },
+  PasswordChangePayload: { account: isPublic, userErrors: isPublic },
+  PasswordResetRequestPayload: { userErrors: isPublic },
+  PasswordResetPayload: { success: isPublic, userErrors: isPublic },
+  CustomerAddressCreatePayload: { address: isPublic, userErrors: isPublic },
+  CustomerAddressUpdatePayload: { address: isPublic, userErrors: isPublic },
+  CustomerAddressDeletePayload: { deletedAddressId: isPublic, userErrors: isPublic },
+  CustomerAddressSetDefaultPayload: { account: isPublic, userErrors: isPublic },
+  StaffCreatePayload: { account: isPublic, userErrors: isPublic },
+  AccountRoleUpdatePayload: { account: isPublic, userErrors: isPublic },
+  AccountDisablePayload: { account: isPublic, userErrors: isPublic },
+  AccountEnablePayload: { account: isPublic, userErrors: isPublic },
+};
