@@ -39,9 +39,9 @@ interface Measurement {
 }
 
 /** Runs one operation with a fresh counter and returns the statements it cost. */
-async function measure(query: string, variables: Record<string, unknown>): Promise<Measurement> {
+async function measure(query: string, variables: Record<string, unknown>, token?: string): Promise<Measurement> {
   server.statements!.reset();
-  const response = await server.gql(query, variables);
+  const response = await server.gql(query, variables, token);
   expect(response.errors, JSON.stringify(response.errors)).toBeUndefined();
   const statements = server.statements!.statements();
   return { count: statements.length, statements, data: response.data };
@@ -55,8 +55,14 @@ function report(label: string, measurement: Measurement): void {
 type Size = [label: string, variables: Record<string, unknown>];
 
 /** Measures the same operation at a small and a large size; both must cost the same few statements. */
-async function expectConstantCost(name: string, query: string, small: Size, large: Size) {
-  const measured = [await measure(query, small[1]), await measure(query, large[1])] as const;
+async function expectConstantCost(
+  name: string,
+  query: string,
+  small: Size,
+  large: Size,
+  tokens: [small?: string, large?: string] = [],
+) {
+  const measured = [await measure(query, small[1], tokens[0]), await measure(query, large[1], tokens[1])] as const;
   report(`${name} (${small[0]})`, measured[0]);
   report(`${name} (${large[0]})`, measured[1]);
   expect(measured[1].count).toBe(measured[0].count);
@@ -110,5 +116,52 @@ describe('statements per request do not grow with the page size', () => {
     expect(small.data.nodes).toHaveLength(10);
     expect(large.data.nodes).toHaveLength(50);
     expect(large.data.nodes.every((node: any) => node.title && node.variants.length > 0)).toBe(true);
+  });
+});
+
+describe('ownership checks and account lists batch their loads', () => {
+  const ADDRESS = {
+    firstName: 'A',
+    lastName: 'B',
+    line1: '1 Main St',
+    city: 'Berlin',
+    postalCode: '10115',
+    countryCode: 'DE',
+  };
+
+  async function customerWithAddresses(count: number) {
+    const { accountId, sessionId } = await server.sessionFor('CUSTOMER');
+    await server.prisma.address.createMany({ data: Array.from({ length: count }, () => ({ ...ADDRESS, accountId })) });
+    const address = await server.prisma.address.findFirstOrThrow({ where: { accountId } });
+    await server.prisma.account.update({ where: { id: accountId }, data: { defaultAddressId: address.id } });
+    return { accountId, sessionId };
+  }
+
+  it('viewer with 10 vs 100 addresses, each field behind its owner rule', async () => {
+    const tokens = await Promise.all(
+      [10, 100].map(async (count) => server.tokenFor('CUSTOMER', await customerWithAddresses(count))),
+    );
+    const [small, large] = await expectConstantCost(
+      'viewer addresses',
+      '{ viewer { email addresses { id line1 city countryCode } defaultAddress { id } } }',
+      ['10 addresses', {}],
+      ['100 addresses', {}],
+      [tokens[0], tokens[1]],
+    );
+    expect(small.data.viewer.addresses).toHaveLength(10);
+    expect(large.data.viewer.addresses).toHaveLength(100);
+  });
+
+  it('staff listing 5 vs 20 accounts with their addresses', async () => {
+    for (let i = 0; i < 20; i++) await customerWithAddresses(3);
+    const staff = await server.tokenFor('STAFF');
+    const [, large] = await expectConstantCost(
+      'accounts',
+      'query ($n: Int!) { accounts(first: $n, role: CUSTOMER) { nodes { email addresses { line1 } defaultAddress { city } } } }',
+      ['first: 5', { n: 5 }],
+      ['first: 20', { n: 20 }],
+      [staff, staff],
+    );
+    expect(large.data.accounts.nodes).toHaveLength(20);
   });
 });

@@ -45,6 +45,7 @@ export async function startTestServer(
     DATABASE_URL: statements?.url ?? database.url,
     DATABASE_POOL_SIZE: database.embedded ? '1' : '5',
     SEED_DEMO_CATALOG: 'false',
+    MAILER_INTERVAL_MS: '3600000', // tests read the outbox, or flush a mailer of their own
     REDIS_URL: process.env.REDIS_URL ?? '',
     REDIS_KEY_PREFIX: `agora-test-${crypto.randomUUID()}:`,
     JWT_SECRET: TEST_SECRET,

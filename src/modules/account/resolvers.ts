@@ -114,8 +114,10 @@ export const accountResolvers: Resolvers = {
     id: (account) => toGlobalId('Account', account.id),
     disabled: (account) => account.disabledAt !== null,
     addresses: (account, _, ctx) => ctx.loaders.addressesByAccountId.load(account.id),
-    defaultAddress: (account, _, ctx) =>
-      account.defaultAddressId ? ctx.loaders.addressById.load(account.defaultAddressId) : null,
+    // The default is one of the account's addresses: found in the batch that loads them all.
+    defaultAddress: async (account, _, ctx) =>
+      (await ctx.loaders.addressesByAccountId.load(account.id)).find(({ id }) => id === account.defaultAddressId) ??
+      null,
   },
 
   Address: {
