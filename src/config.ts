@@ -39,7 +39,7 @@ const schema = z.object({
       const keys = value
         .split(',')
         .filter(Boolean)
-        .map((pair) => pair.split(':'));
+        .map((pair) => [pair.slice(0, Math.max(pair.indexOf(':'), 0)), pair.slice(pair.indexOf(':') + 1)]);
       if (keys.some(([kid, secret]) => !kid || !secret || secret.length < 32)) {
         ctx.addIssue({ code: 'custom', message: 'a list of kid:secret pairs, secrets of at least 32 characters' });
       }
@@ -77,8 +77,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const config = parsed.data;
   const problems = [
     !config.JWT_SECRET && config.NODE_ENV === 'production' && 'JWT_SECRET: required in production',
-    Boolean(config.ADMIN_EMAIL) !== Boolean(config.ADMIN_PASSWORD) &&
-      'ADMIN_EMAIL and ADMIN_PASSWORD: set both or neither',
+    config.ADMIN_EMAIL && !config.ADMIN_PASSWORD && 'ADMIN_PASSWORD: required with ADMIN_EMAIL',
+    config.ADMIN_PASSWORD && !config.ADMIN_EMAIL && 'ADMIN_EMAIL: required with ADMIN_PASSWORD',
+    config.JWT_PREVIOUS_KEYS.some(({ kid }) => kid === config.JWT_KEY_ID) &&
+      'JWT_PREVIOUS_KEYS: must not reuse the current JWT_KEY_ID',
   ].filter(Boolean);
   if (problems.length) throw new ConfigError(`Invalid configuration:\n  ${problems.join('\n  ')}`);
   // Outside production a random secret per process keeps development free of hard-coded keys.

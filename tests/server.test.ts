@@ -193,6 +193,11 @@ describe('loadConfig', () => {
     });
   });
 
+  it('keeps a colon inside the secret of a previous key', () => {
+    const secret = `${'s'.repeat(32)}:with-colon`;
+    expect(loadConfig({ JWT_PREVIOUS_KEYS: `k0:${secret}` }).JWT_PREVIOUS_KEYS).toEqual([{ kid: 'k0', secret }]);
+  });
+
   it.each([
     ['PORT is not a number', { PORT: 'abc' }, 'PORT'],
     ['PORT is out of range', { PORT: '70000' }, 'PORT'],
@@ -202,6 +207,11 @@ describe('loadConfig', () => {
     ['JWT_SECRET is too short', { JWT_SECRET: 'short' }, 'JWT_SECRET'],
     ['JWT_SECRET is missing in production', { NODE_ENV: 'production' }, 'JWT_SECRET'],
     ['JWT_SECRET is empty in production', { NODE_ENV: 'production', JWT_SECRET: '' }, 'JWT_SECRET'],
+    ['a previous key reuses the current key id', { JWT_PREVIOUS_KEYS: `k1:${'s'.repeat(32)}` }, 'JWT_PREVIOUS_KEYS'],
+    ['a previous key has no key id', { JWT_PREVIOUS_KEYS: 's'.repeat(40) }, 'JWT_PREVIOUS_KEYS'],
+    ['only ADMIN_EMAIL is set', { ADMIN_EMAIL: 'admin@example.com' }, 'ADMIN_PASSWORD'],
+    ['only ADMIN_PASSWORD is set', { ADMIN_PASSWORD: 'a long admin passphrase' }, 'ADMIN_EMAIL'],
+    ['REDIS_URL is not Redis', { REDIS_URL: 'http://127.0.0.1:6379' }, 'REDIS_URL'],
   ])('throws a ConfigError naming the variable when %s', (_, env, variable) => {
     const error = (() => {
       try {

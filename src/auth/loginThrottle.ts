@@ -65,13 +65,15 @@ export class LoginThrottle {
     await Promise.all(
       this.failures.map(async ({ limiter, keyOf }) => {
         const key = keyOf(keys);
-        try {
-          await limiter.consume(key);
-        } catch (rejection) {
-          if (!(rejection instanceof RateLimiterRes)) throw rejection;
-          const { consumedPoints } = await this.lockouts.penalty(`${limiter.keyPrefix}:${key}`);
-          await limiter.block(key, Math.min(FIRST_LOCKOUT_SECONDS * 2 ** (consumedPoints - 1), MAX_LOCKOUT_SECONDS));
-        }
+        const state = await limiter.consume(key).catch((rejection: unknown) => {
+          if (rejection instanceof RateLimiterRes) return rejection;
+          throw rejection;
+        });
+        // The counter is atomic (Redis INCR), so exactly one failure is the one that reaches the limit: only it
+        // starts a lockout, however many attempts race.
+        if (state.consumedPoints !== limiter.points) return;
+        const { consumedPoints: lockouts } = await this.lockouts.penalty(`${limiter.keyPrefix}:${key}`);
+        await limiter.block(key, Math.min(FIRST_LOCKOUT_SECONDS * 2 ** (lockouts - 1), MAX_LOCKOUT_SECONDS));
       }),
     );
   }

@@ -17,7 +17,7 @@ const dummyHash = hashPassword('agora-timing-equalizer');
 /** Whether `password` matches `passwordHash`; with no hash, spends the same time and answers false. */
 export async function verifyPassword(passwordHash: string | null | undefined, password: string): Promise<boolean> {
   try {
-    const matches = await verify(passwordHash ?? (await dummyHash), password);
+    const matches = await verify(passwordHash || (await dummyHash), password);
     return matches && Boolean(passwordHash);
   } catch {
     return false;
@@ -46,7 +46,8 @@ export function passwordProblem(password: string, email: string): { code: Passwo
         ? 'PASSWORD_TOO_LONG'
         : COMMON_PASSWORDS.has(lower)
           ? 'PASSWORD_TOO_COMMON'
-          : lower.includes(email.toLowerCase()) || (localPart.length >= 4 && lower.includes(localPart))
+          : (email !== '' && lower.includes(email.toLowerCase())) ||
+              (localPart.length >= 4 && lower.includes(localPart))
             ? 'PASSWORD_CONTAINS_EMAIL'
             : null;
   return code && { code, message: PROBLEM_MESSAGES[code] };
