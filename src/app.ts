@@ -20,7 +20,7 @@ import { LoginThrottle } from './auth/loginThrottle.js';
 import { createContext, createSessions, type AppServices, type Context } from './graphql/context.js';
 import { logTransport, smtpTransport, startMailer } from './mail/mailer.js';
 import { ensureFirstAdmin } from './modules/account/firstAdmin.js';
-import { connectRedis } from './redis.js';
+import { connectRedis, type Redis } from './redis.js';
 import { maskError } from './graphql/errors.js';
 import { rejectNulCharacters } from './graphql/nulCharacters.js';
 import { operationLogging } from './graphql/operationLogging.js';
@@ -37,21 +37,28 @@ export interface App {
 
 const REQUEST_ID = /^[\w-]{1,64}$/;
 
+/** First-start data: the demo catalog and the first admin, each only when configured and missing. */
+async function prepareData(prisma: PrismaClient, config: Config, logger: Logger): Promise<void> {
+  if (config.SEED_DEMO_CATALOG) {
+    logger.info(await seedCatalog(prisma, { products: config.SEED_PRODUCTS }), 'demo catalog ready');
+  }
+  if (config.ADMIN_EMAIL && config.ADMIN_PASSWORD) {
+    const created = await ensureFirstAdmin(prisma, { email: config.ADMIN_EMAIL, password: config.ADMIN_PASSWORD });
+    if (created) logger.info({ email: config.ADMIN_EMAIL }, 'created the first admin from ADMIN_EMAIL');
+  }
+}
+
 export async function createApp(config: Config, logger: Logger): Promise<App> {
   const production = config.NODE_ENV === 'production';
   const database = await openDatabase(config, logger);
-  if (config.SEED_DEMO_CATALOG) {
-    const seeded = await seedCatalog(database.prisma, { products: config.SEED_PRODUCTS });
-    logger.info(seeded, 'demo catalog ready');
+  let redis: Redis | null = null;
+  try {
+    await prepareData(database.prisma, config, logger);
+    redis = await connectRedis(config);
+  } catch (error) {
+    await database.close();
+    throw error;
   }
-  if (config.ADMIN_EMAIL && config.ADMIN_PASSWORD) {
-    const created = await ensureFirstAdmin(database.prisma, {
-      email: config.ADMIN_EMAIL,
-      password: config.ADMIN_PASSWORD,
-    });
-    if (created) logger.info({ email: config.ADMIN_EMAIL }, 'created the first admin from ADMIN_EMAIL');
-  }
-  const redis = await connectRedis(config);
   const services: AppServices = {
     prisma: database.prisma,
     storeCurrency: config.STORE_CURRENCY,

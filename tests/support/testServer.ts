@@ -51,7 +51,11 @@ export async function startTestServer(
     JWT_SECRET: TEST_SECRET,
     ...options.env,
   });
-  const app = await createApp(config, createLogger(config));
+  const app = await createApp(config, createLogger(config)).catch(async (error: unknown) => {
+    await statements?.close();
+    await database.drop();
+    throw error;
+  });
   const url = await app.listen();
   const tokens = accessTokens(config);
   const sessionFor = async (role: Role, accountId?: string) => {

@@ -1,5 +1,5 @@
 // Signing up, signing in and passwords.
-import type { Account, PrismaClient } from '../../generated/prisma/client.js';
+import type { Account, Prisma, PrismaClient } from '../../generated/prisma/client.js';
 import type { LoginThrottle } from '../../auth/loginThrottle.js';
 import { hashPassword, passwordProblem, verifyPassword } from '../../auth/passwords.js';
 import { digestOf, newOpaqueToken } from '../../auth/secrets.js';
@@ -69,9 +69,7 @@ export class AuthService {
     const keys = { email: normalizeEmail(input.email), clientAddress };
     const wait = await this.throttle.retryAfter(keys);
     if (wait > 0) {
-      return fail(
-        userError([], 'TOO_MANY_ATTEMPTS', `Too many failed sign-in attempts. Try again in ${wait} seconds.`),
-      );
+      return fail(requestError('TOO_MANY_ATTEMPTS', `Too many failed sign-in attempts. Try again in ${wait} seconds.`));
     }
     const account = await this.prisma.account.findUnique({ where: { email: keys.email } });
     const matches = await verifyPassword(account?.passwordHash, input.password);
@@ -105,6 +103,7 @@ export class AuthService {
     return succeed(
       await this.prisma.$transaction(async (tx) => {
         await this.sessions.revoke(tx, { accountId: account.id, id: { not: viewer.sessionId } });
+        await expireResetTokens(tx, account.id);
         return tx.account.update({ where: { id: account.id }, data: { passwordHash } });
       }),
     );
@@ -139,12 +138,18 @@ export class AuthService {
         data: { usedAt: new Date() },
       });
       if (claimed.count === 0) return false;
+      await expireResetTokens(tx, reset.accountId);
       await tx.account.update({ where: { id: reset.accountId }, data: { passwordHash } });
       await this.sessions.revoke(tx, { accountId: reset.accountId });
       return true;
     });
     return done ? succeed(true) : invalid;
   }
+}
+
+/** Once a password is set, older reset links must not set it again. */
+async function expireResetTokens(tx: Prisma.TransactionClient, accountId: string): Promise<void> {
+  await tx.passwordResetToken.updateMany({ where: { accountId, usedAt: null }, data: { usedAt: new Date() } });
 }
 
 /** Creates a single-use token to set the account's password and queues the email that carries it. */

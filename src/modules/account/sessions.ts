@@ -39,13 +39,15 @@ export class Sessions {
         include: { session: { include: { account: true } } },
       });
       if (!token || token.session.revokedAt || token.session.account.disabledAt) return null;
-      // Claimed with a conditional update, so of two concurrent uses exactly one wins; the other is a reuse.
+      if (token.expiresAt <= new Date()) return null;
+      // Claimed with a conditional update, so of two concurrent uses exactly one wins. The other is a reuse, like
+      // any second use, and ends the session, whether or not its read saw the first use.
       const claimed = await tx.refreshToken.updateMany({
-        where: { id: token.id, usedAt: null, expiresAt: { gt: new Date() } },
+        where: { id: token.id, usedAt: null },
         data: { usedAt: new Date() },
       });
       if (claimed.count === 0) {
-        if (token.usedAt) await this.revoke(tx, { id: token.sessionId });
+        await this.revoke(tx, { id: token.sessionId });
         return null;
       }
       return this.issue(tx, token.session.account, token.sessionId);
