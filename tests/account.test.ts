@@ -4,6 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toGlobalId } from '../src/graphql/globalId.js';
 import { startTestServer, type GraphQLResponse, type TestServer } from './support/testServer.js';
+import { INVALID_CREDENTIALS, REFRESH_REFUSED, RESET_REFUSED } from './support/accountPayloads.js';
 
 let server: TestServer;
 let adminToken: string;
@@ -82,20 +83,6 @@ async function expectRefused(token: string) {
     { message: 'The access token is invalid or has expired.', extensions: { code: 'UNAUTHENTICATED' } },
   ]);
 }
-
-const INVALID_CREDENTIALS = {
-  account: null,
-  tokens: null,
-  userErrors: [{ field: null, code: 'INVALID_CREDENTIALS', message: 'The email or password is incorrect.' }],
-};
-const REFRESH_REFUSED = {
-  tokens: null,
-  userErrors: [{ field: ['input', 'refreshToken'], code: 'INVALID_TOKEN', message: 'Sign in again.' }],
-};
-const RESET_REFUSED = {
-  success: false,
-  userErrors: [{ field: ['input', 'token'], code: 'INVALID_TOKEN', message: 'This link is invalid or has expired.' }],
-};
 
 // ---------------------------------------------------------------------------------------------------------------
 // Fixtures

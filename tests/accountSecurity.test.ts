@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { accessTokens } from '../src/auth/tokens.js';
 import { toGlobalId } from '../src/graphql/globalId.js';
 import { startTestServer, TEST_SECRET, type GraphQLResponse, type TestServer } from './support/testServer.js';
+import { INVALID_CREDENTIALS, REFRESH_REFUSED, RESET_REFUSED } from './support/accountPayloads.js';
 
 let server: TestServer;
 
@@ -114,20 +115,6 @@ const forbiddenAt = (path: (string | number)[]) => ({
   path,
   extensions: { code: 'FORBIDDEN' },
 });
-
-const INVALID_CREDENTIALS = {
-  account: null,
-  tokens: null,
-  userErrors: [{ field: null, code: 'INVALID_CREDENTIALS', message: 'The email or password is incorrect.' }],
-};
-const REFRESH_REFUSED = {
-  tokens: null,
-  userErrors: [{ field: ['input', 'refreshToken'], code: 'INVALID_TOKEN', message: 'Sign in again.' }],
-};
-const RESET_REFUSED = {
-  success: false,
-  userErrors: [{ field: ['input', 'token'], code: 'INVALID_TOKEN', message: 'This link is invalid or has expired.' }],
-};
 
 // ---------------------------------------------------------------------------------------------------------------
 // Fixtures
