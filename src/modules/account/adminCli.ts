@@ -21,7 +21,7 @@ try {
     firstName: values['first-name'] ?? 'Admin',
     lastName: values['last-name'] ?? 'Agora',
   });
-  console.log(`Admin ${values.email} created. Set its password within 72 hours with:\n`);
+  console.log(`Admin ${values.email.trim().toLowerCase()} created. Set its password within 72 hours with:\n`);
   console.log(
     `  mutation { passwordReset(input: { token: "${token}", newPassword: "..." }) { success userErrors { code message } } }\n`,
   );
