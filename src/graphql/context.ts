@@ -9,6 +9,7 @@ import { createAccountLoaders } from '../modules/account/loaders.js';
 import { Sessions } from '../modules/account/sessions.js';
 import { createCatalogLoaders } from '../modules/catalog/loaders.js';
 import { CatalogService } from '../modules/catalog/service.js';
+import { InventoryService } from '../modules/inventory/service.js';
 
 /** What the server builds once and shares across requests. */
 export interface AppServices {
@@ -33,6 +34,7 @@ export interface Context {
   sessions: Sessions;
   auth: AuthService;
   accounts: AccountService;
+  inventory: InventoryService;
 }
 
 export const createSessions = (app: AppServices) => new Sessions(app.prisma, app.accessTokens, app.refreshTokenTtlDays);
@@ -50,5 +52,6 @@ export function createContext(
     sessions,
     auth: new AuthService(app.prisma, sessions, app.loginThrottle),
     accounts: new AccountService(app.prisma, sessions),
+    inventory: new InventoryService(app.prisma),
   };
 }

@@ -3,6 +3,7 @@ import { GraphQLError } from 'graphql';
 import { type allow, deny, shield, type IRule } from 'graphql-shield';
 import { accountRules } from '../modules/account/rules.js';
 import { catalogRules } from '../modules/catalog/rules.js';
+import { inventoryRules } from '../modules/inventory/rules.js';
 import { nodeRules } from '../modules/node/rules.js';
 import { sharedTypeRules } from './sharedRules.js';
 import type { Context } from './context.js';
@@ -23,7 +24,13 @@ function mergeRuleTrees(trees: RuleTree[]): RuleTree {
   return merged;
 }
 
-export const ruleTree: RuleTree = mergeRuleTrees([sharedTypeRules, nodeRules, catalogRules, accountRules]);
+export const ruleTree: RuleTree = mergeRuleTrees([
+  sharedTypeRules,
+  nodeRules,
+  catalogRules,
+  accountRules,
+  inventoryRules,
+]);
 
 export const permissions = shield(ruleTree, {
   fallbackRule: deny,

@@ -9,6 +9,7 @@ import { applyMiddleware } from 'graphql-middleware';
 import type { Resolvers } from '../generated/graphql.js';
 import { accountResolvers } from '../modules/account/resolvers.js';
 import { catalogResolvers } from '../modules/catalog/resolvers.js';
+import { inventoryResolvers } from '../modules/inventory/resolvers.js';
 import { nodeResolvers } from '../modules/node/resolvers.js';
 import { permissions } from './permissions.js';
 import { scalarResolvers } from './scalars.js';
@@ -17,7 +18,13 @@ const schemaDir = fileURLToPath(new URL('../../schema', import.meta.url));
 
 export const typeDefs = mergeTypeDefs(loadFilesSync(path.join(schemaDir, '*.graphql')));
 
-export const resolvers: Resolvers[] = [scalarResolvers, nodeResolvers, catalogResolvers, accountResolvers];
+export const resolvers: Resolvers[] = [
+  scalarResolvers,
+  nodeResolvers,
+  catalogResolvers,
+  accountResolvers,
+  inventoryResolvers,
+];
 
 /** The schema without authorization, for tests that inspect it. */
 export const createBareSchema = (): GraphQLSchema => makeExecutableSchema({ typeDefs, resolvers });

@@ -18,6 +18,9 @@ const payload = <K extends string, T>(key: K, outcome: Outcome<T>) =>
 const deletedPayload = <K extends string>(key: K, type: string, outcome: Outcome<string>) =>
   payload(key, { ...outcome, value: outcome.value && toGlobalId(type, outcome.value) } as Outcome<string>);
 
+const isAvailable = (variant: { stockOnHand: number; stockReserved: number }) =>
+  variant.stockOnHand > variant.stockReserved;
+
 const productId = (id: string) => databaseIdOrUnknown(id, 'Product');
 const variantId = (id: string) => databaseIdOrUnknown(id, 'ProductVariant');
 const categoryId = (id: string) => databaseIdOrUnknown(id, 'Category');
@@ -46,7 +49,10 @@ export const catalogResolvers: Resolvers = {
     productCreate: async (_, { input }, ctx) =>
       payload(
         'product',
-        await ctx.catalog.createProduct({ ...input, categoryIds: input.categoryIds?.map(categoryId) }),
+        await ctx.catalog.createProduct(
+          { ...input, categoryIds: input.categoryIds?.map(categoryId) },
+          ctx.viewer!.accountId,
+        ),
       ),
     productUpdate: async (_, { input: { id, ...input } }, ctx) =>
       payload(
@@ -56,7 +62,7 @@ export const catalogResolvers: Resolvers = {
     productDelete: async (_, { input }, ctx) =>
       deletedPayload('deletedProductId', 'Product', await ctx.catalog.deleteProduct(productId(input.id))),
     productVariantCreate: async (_, { input: { productId: id, ...input } }, ctx) =>
-      payload('productVariant', await ctx.catalog.createVariant(productId(id), input)),
+      payload('productVariant', await ctx.catalog.createVariant(productId(id), input, ctx.viewer!.accountId)),
     productVariantUpdate: async (_, { input: { id, ...input } }, ctx) =>
       payload('productVariant', await ctx.catalog.updateVariant(variantId(id), input)),
     productVariantDelete: async (_, { input }, ctx) =>
@@ -94,7 +100,7 @@ export const catalogResolvers: Resolvers = {
       };
     },
     availableForSale: async (product, _, ctx) =>
-      (await ctx.loaders.variantsByProductId.load(product.id)).some((v) => v.stockOnHand > 0),
+      (await ctx.loaders.variantsByProductId.load(product.id)).some(isAvailable),
   },
 
   ProductVariant: {
@@ -103,7 +109,7 @@ export const catalogResolvers: Resolvers = {
     compareAtPrice: (variant, _, ctx) =>
       variant.compareAtAmount === null ? null : money(variant.compareAtAmount, ctx.storeCurrency),
     selectedOptions: (variant) => variant.selectedOptions as { name: string; value: string }[],
-    availableForSale: (variant) => variant.stockOnHand > 0,
+    availableForSale: isAvailable,
     product: async (variant, _, ctx) => (await ctx.loaders.productById.load(variant.productId))!,
   },
 

@@ -42,7 +42,8 @@ function taken(error: unknown, fields: Record<string, string[]>): Outcome<never>
   return fail(userError(field[1], 'TAKEN', `This ${field[0]} is already in use.`));
 }
 
-const variantData = (fields: z.output<ReturnType<typeof variantFields>>, position: number) => ({
+/** A new variant's columns; starting stock is recorded in the inventory ledger as made by `actorId`. */
+const variantData = (actorId: string) => (fields: z.output<ReturnType<typeof variantFields>>, position: number) => ({
   sku: fields.sku,
   title: fields.title ?? variantTitle(fields.selectedOptions),
   priceAmount: fields.price,
@@ -50,6 +51,11 @@ const variantData = (fields: z.output<ReturnType<typeof variantFields>>, positio
   selectedOptions: fields.selectedOptions ?? [],
   stockOnHand: fields.inventoryQuantity ?? 0,
   position,
+  ...(fields.inventoryQuantity && {
+    inventoryChanges: {
+      create: { accountId: actorId, reason: 'initial stock', before: 0, after: fields.inventoryQuantity },
+    },
+  }),
 });
 
 export class CatalogService {
@@ -62,7 +68,7 @@ export class CatalogService {
     return categoryConnection(this.prisma, args);
   }
 
-  async createProduct(input: ProductCreate): Promise<Outcome<Product>> {
+  async createProduct(input: ProductCreate, actorId: string): Promise<Outcome<Product>> {
     const parsed = productFields(this.currency).safeParse(input);
     if (!parsed.success) return fail(...fromZodIssues(parsed.error.issues));
     const { title, slug = slugFrom(title), description, categoryIds, variants = [] } = parsed.data;
@@ -76,7 +82,7 @@ export class CatalogService {
           slug,
           description,
           categories: { create: (categoryIds ?? []).map((categoryId) => ({ categoryId })) },
-          variants: { create: variants.map(variantData) },
+          variants: { create: variants.map(variantData(actorId)) },
         },
       });
       return succeed(product);
@@ -115,7 +121,7 @@ export class CatalogService {
     return count ? succeed(id) : notFound(['id'], 'product');
   }
 
-  async createVariant(productId: string, input: VariantCreate): Promise<Outcome<ProductVariant>> {
+  async createVariant(productId: string, input: VariantCreate, actorId: string): Promise<Outcome<ProductVariant>> {
     const parsed = variantFields(this.currency).safeParse(input);
     if (!parsed.success) return fail(...fromZodIssues(parsed.error.issues));
     const product = await this.prisma.product.findUnique({
@@ -128,7 +134,7 @@ export class CatalogService {
     }
     try {
       const variant = await this.prisma.productVariant.create({
-        data: { productId: product.id, ...variantData(parsed.data, product._count.variants) },
+        data: { productId: product.id, ...variantData(actorId)(parsed.data, product._count.variants) },
       });
       return succeed(variant);
     } catch (error) {
