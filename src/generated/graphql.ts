@@ -468,8 +468,8 @@ export type InventorySetInput = {
   compareQuantity: Scalars['Int']['input'];
   /** The new units on hand (0 or more, and not below what is reserved). */
   quantity: Scalars['Int']['input'];
-  /** Why, for the ledger (1 to 200 characters), such as `stocktake 2026-11`. */
-  reason: Scalars['String']['input'];
+  /** Why, for the ledger (1 to 200 characters), such as `stocktake 2026-11`; `stock set` when omitted. */
+  reason?: InputMaybe<Scalars['String']['input']>;
   /** The variant. */
   variantId: Scalars['ID']['input'];
 };

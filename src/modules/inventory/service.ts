@@ -18,7 +18,7 @@ const adjustment = z.object({
 const setting = z.object({
   quantity: z.number().int().min(0, 'Quantity cannot be negative.'),
   compareQuantity: z.number().int().min(0, 'Compare quantity cannot be negative.'),
-  reason,
+  reason: reason.nullish().transform((value) => value ?? 'stock set'),
 });
 
 type Change = { before: number; after: number };
