@@ -16,6 +16,7 @@ import type { Config } from './config.js';
 import type { PrismaClient } from './db/client.js';
 import { openDatabase } from './db/database.js';
 import { seedCatalog } from './db/seed/catalog.js';
+import { seedStoreSettings } from './db/seed/store.js';
 import { LoginThrottle } from './auth/loginThrottle.js';
 import { createContext, createSessions, type AppServices, type Context } from './graphql/context.js';
 import { logTransport, smtpTransport, startMailer } from './mail/mailer.js';
@@ -41,6 +42,7 @@ const REQUEST_ID = /^[\w-]{1,64}$/;
 async function prepareData(prisma: PrismaClient, config: Config, logger: Logger): Promise<void> {
   if (config.SEED_DEMO_CATALOG) {
     logger.info(await seedCatalog(prisma, { products: config.SEED_PRODUCTS }), 'demo catalog ready');
+    await seedStoreSettings(prisma);
   }
   if (config.ADMIN_EMAIL && config.ADMIN_PASSWORD) {
     const created = await ensureFirstAdmin(prisma, { email: config.ADMIN_EMAIL, password: config.ADMIN_PASSWORD });

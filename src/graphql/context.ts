@@ -8,6 +8,8 @@ import { AuthService } from '../modules/account/authService.js';
 import { createAccountLoaders } from '../modules/account/loaders.js';
 import { Sessions } from '../modules/account/sessions.js';
 import { createCatalogLoaders } from '../modules/catalog/loaders.js';
+import { createCartLoaders } from '../modules/cart/loaders.js';
+import { CartService } from '../modules/cart/service.js';
 import { CatalogService } from '../modules/catalog/service.js';
 import { InventoryService } from '../modules/inventory/service.js';
 
@@ -20,7 +22,11 @@ export interface AppServices {
   refreshTokenTtlDays: number;
 }
 
-const createLoaders = (prisma: PrismaClient) => ({ ...createCatalogLoaders(prisma), ...createAccountLoaders(prisma) });
+const createLoaders = (prisma: PrismaClient) => ({
+  ...createCatalogLoaders(prisma),
+  ...createAccountLoaders(prisma),
+  ...createCartLoaders(prisma),
+});
 
 /** Per-request state: who is asking and from where, the request's DataLoaders (fresh per request, so no data leaks
  * between viewers), and the domain services. */
@@ -35,6 +41,7 @@ export interface Context {
   auth: AuthService;
   accounts: AccountService;
   inventory: InventoryService;
+  carts: CartService;
 }
 
 export const createSessions = (app: AppServices) => new Sessions(app.prisma, app.accessTokens, app.refreshTokenTtlDays);
@@ -53,5 +60,6 @@ export function createContext(
     auth: new AuthService(app.prisma, sessions, app.loginThrottle),
     accounts: new AccountService(app.prisma, sessions),
     inventory: new InventoryService(app.prisma),
+    carts: new CartService(app.prisma),
   };
 }

@@ -2,6 +2,7 @@
 import { GraphQLError } from 'graphql';
 import { type allow, deny, shield, type IRule } from 'graphql-shield';
 import { accountRules } from '../modules/account/rules.js';
+import { cartRules } from '../modules/cart/rules.js';
 import { catalogRules } from '../modules/catalog/rules.js';
 import { inventoryRules } from '../modules/inventory/rules.js';
 import { nodeRules } from '../modules/node/rules.js';
@@ -30,6 +31,7 @@ export const ruleTree: RuleTree = mergeRuleTrees([
   catalogRules,
   accountRules,
   inventoryRules,
+  cartRules,
 ]);
 
 export const permissions = shield(ruleTree, {

@@ -17,6 +17,7 @@ export const RULE_MEANINGS: Readonly<Record<string, string>> = {
   isSelfOrStaff: 'the account itself, or staff',
   ownsAddressOrStaff: "the address's owner, or staff",
   ownsAddressInput: 'the address named by `input.id` belongs to the viewer',
+  holdsCartInput: "the cart named by `input.cartId` is a guest cart, or the viewer's (staff included)",
 };
 
 const NO_RULE = '**deny (no rule)**';

@@ -8,6 +8,7 @@ import type { GraphQLSchema } from 'graphql';
 import { applyMiddleware } from 'graphql-middleware';
 import type { Resolvers } from '../generated/graphql.js';
 import { accountResolvers } from '../modules/account/resolvers.js';
+import { cartResolvers } from '../modules/cart/resolvers.js';
 import { catalogResolvers } from '../modules/catalog/resolvers.js';
 import { inventoryResolvers } from '../modules/inventory/resolvers.js';
 import { nodeResolvers } from '../modules/node/resolvers.js';
@@ -24,6 +25,7 @@ export const resolvers: Resolvers[] = [
   catalogResolvers,
   accountResolvers,
   inventoryResolvers,
+  cartResolvers,
 ];
 
 /** The schema without authorization, for tests that inspect it. */

@@ -30,7 +30,15 @@ export const accountResolvers: Resolvers = {
 
   Mutation: {
     customerSignUp: async (_, { input }, ctx) => signedIn(ctx, await ctx.auth.signUp(input)),
-    logIn: async (_, { input }, ctx) => signedIn(ctx, await ctx.auth.logIn(input, ctx.clientAddress)),
+    logIn: async (_, { input: { guestCartId, ...credentials } }, ctx) => {
+      const payload = signedIn(ctx, await ctx.auth.logIn(credentials, ctx.clientAddress));
+      const accountId = payload.account?.id;
+      if (!accountId) return { ...payload, cart: null };
+      const cart = guestCartId
+        ? await ctx.carts.mergeGuestCart(accountId, databaseIdOrUnknown(guestCartId, 'Cart'))
+        : await ctx.loaders.openCartByAccountId.load(accountId);
+      return { ...payload, cart };
+    },
     tokenRefresh: async (_, { input }, ctx) => {
       const tokens = await ctx.sessions.refresh(input.refreshToken);
       return {

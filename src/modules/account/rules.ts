@@ -64,7 +64,7 @@ export const accountRules: RuleTree = {
     accountEnable: isAdmin,
   },
   Account: ownerOrStaff(
-    ['id', 'email', 'firstName', 'lastName', 'role', 'disabled', 'createdAt', 'addresses', 'defaultAddress'],
+    ['id', 'email', 'firstName', 'lastName', 'role', 'disabled', 'createdAt', 'addresses', 'defaultAddress', 'cart'],
     isSelfOrStaff,
   ),
   Address: ownerOrStaff(
@@ -93,7 +93,7 @@ export const accountRules: RuleTree = {
   AccountEdge: { cursor: isStaff, node: isStaff },
   // Payloads: whoever could run the mutation may read its result; the objects inside keep their own rules.
   CustomerSignUpPayload: { account: isPublic, tokens: isPublic, userErrors: isPublic },
-  LogInPayload: { account: isPublic, tokens: isPublic, userErrors: isPublic },
+  LogInPayload: { account: isPublic, cart: isPublic, tokens: isPublic, userErrors: isPublic },
   TokenRefreshPayload: { tokens: isPublic, userErrors: isPublic },
   LogOutPayload: { endedSessionCount: isPublic, userErrors: isPublic },
   CustomerUpdatePayload: { account: isPublic, userErrors: isPublic },

@@ -31,6 +31,7 @@ export const nodeResolvers: Resolvers = {
     },
   },
   Node: {
-    __resolveType: (node) => typeOfNode.get(node) as 'Product' | 'ProductVariant' | 'Category' | 'Account' | 'Address',
+    __resolveType: (node) =>
+      typeOfNode.get(node) as 'Product' | 'ProductVariant' | 'Category' | 'Account' | 'Address' | 'Cart',
   },
 };

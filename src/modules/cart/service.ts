@@ -1,0 +1,187 @@
+// Carts: lines checked against the catalog and stock as they are added, buyer identity, shipping method, and the
+// merge of a guest cart into the customer's cart at sign-in. Stock is only checked here; checkout reserves it.
+import { z } from 'zod';
+import type { Cart, Prisma, PrismaClient } from '../../generated/prisma/client.js';
+import { addressFields, email } from '../account/validation.js';
+import { fail, fromZodIssues, succeed, userError, type Outcome, type UserError } from '../userErrors.js';
+
+export const MAX_LINE_QUANTITY = 50;
+export const MAX_CART_LINES = 100;
+
+/** Database IDs (see databaseIdOrUnknown): an ID that names nothing is simply not found. */
+export interface LineRequest {
+  variantId: string;
+  quantity: number;
+}
+
+type Tx = Prisma.TransactionClient;
+
+const quantityProblem = (quantity: number, field: string[]): UserError | null =>
+  !Number.isInteger(quantity) || quantity < 1 || quantity > MAX_LINE_QUANTITY
+    ? userError(field, 'INVALID', `Quantity must be between 1 and ${MAX_LINE_QUANTITY}.`)
+    : null;
+
+export class CartService {
+  constructor(private readonly prisma: PrismaClient) {}
+
+  async create(accountId: string | null, input: { lines?: LineRequest[] | null; email?: string | null }) {
+    const parsedEmail = input.email == null ? null : email.safeParse(input.email);
+    if (parsedEmail && !parsedEmail.success) return fail(...fromZodIssues(parsedEmail.error.issues));
+    return this.prisma
+      .$transaction(async (tx) => {
+        const cart = await tx.cart.create({ data: { accountId, email: parsedEmail?.data ?? null } });
+        const outcome = await this.addLinesIn(tx, cart.id, input.lines ?? []);
+        if (!outcome.value) throw new Rollback(outcome);
+        return outcome;
+      })
+      .catch(rolledBack);
+  }
+
+  addLines(cartId: string, lines: LineRequest[]): Promise<Outcome<Cart>> {
+    return this.prisma
+      .$transaction(async (tx) => {
+        const outcome = await this.addLinesIn(tx, cartId, lines);
+        if (!outcome.value) throw new Rollback(outcome);
+        return outcome;
+      })
+      .catch(rolledBack);
+  }
+
+  async updateLines(cartId: string, changes: { id: string; quantity: number }[]): Promise<Outcome<Cart>> {
+    const problems = changes.flatMap(({ quantity }, i) =>
+      quantity === 0 ? [] : [quantityProblem(quantity, ['lines', String(i), 'quantity'])].filter((p) => p !== null),
+    );
+    if (problems.length) return fail(...problems);
+    return this.prisma
+      .$transaction(async (tx) => {
+        const lines = await tx.cartLine.findMany({ where: { cartId }, include: { variant: true } });
+        const errors: UserError[] = [];
+        for (const [i, change] of changes.entries()) {
+          const line = lines.find((l) => l.id === change.id);
+          if (!line)
+            errors.push(userError(['lines', String(i), 'id'], 'NOT_FOUND', 'No line with this ID in the cart.'));
+          else if (change.quantity > line.variant.stockOnHand - line.variant.stockReserved) {
+            errors.push(insufficient(['lines', String(i), 'quantity'], line.variant));
+          }
+        }
+        if (errors.length) throw new Rollback(fail(...errors));
+        for (const change of changes) {
+          if (change.quantity === 0) await tx.cartLine.delete({ where: { id: change.id } });
+          else await tx.cartLine.update({ where: { id: change.id }, data: { quantity: change.quantity } });
+        }
+        return succeed(await touch(tx, cartId));
+      })
+      .catch(rolledBack);
+  }
+
+  async removeLines(cartId: string, lineIds: string[]): Promise<Outcome<Cart>> {
+    await this.prisma.cartLine.deleteMany({ where: { cartId, id: { in: lineIds } } });
+    return succeed(await touch(this.prisma, cartId));
+  }
+
+  async setBuyerIdentity(
+    cartId: string,
+    input: { email?: string | null; shippingAddress?: z.input<typeof addressFields> | null },
+  ): Promise<Outcome<Cart>> {
+    const parsed = z.object({ email: email.nullish(), shippingAddress: addressFields.nullish() }).safeParse(input);
+    if (!parsed.success) return fail(...fromZodIssues(parsed.error.issues));
+    const { email: newEmail, shippingAddress } = parsed.data;
+    const cart = await this.prisma.cart.update({
+      where: { id: cartId },
+      data: {
+        ...(newEmail !== undefined && { email: newEmail }),
+        ...(shippingAddress !== undefined && { shippingAddress: shippingAddress ?? undefined }),
+      },
+      include: { shippingMethod: true },
+    });
+    // A chosen method that does not serve the new country is dropped rather than silently charged.
+    const country = shippingAddress?.countryCode;
+    if (country && cart.shippingMethod && !cart.shippingMethod.countries.includes(country)) {
+      return succeed(await this.prisma.cart.update({ where: { id: cartId }, data: { shippingMethodId: null } }));
+    }
+    return succeed(cart);
+  }
+
+  async selectShippingMethod(cartId: string, shippingMethodId: string): Promise<Outcome<Cart>> {
+    const method = await this.prisma.shippingMethod.findFirst({ where: { id: shippingMethodId, active: true } });
+    if (!method) return fail(userError(['shippingMethodId'], 'NOT_FOUND', 'No shipping method with this ID.'));
+    const cart = await this.prisma.cart.findUniqueOrThrow({ where: { id: cartId } });
+    const country = (cart.shippingAddress as { countryCode?: string } | null)?.countryCode;
+    if (country && !method.countries.includes(country)) {
+      return fail(userError(['shippingMethodId'], 'INVALID', `${method.name} does not ship to ${country}.`));
+    }
+    return succeed(await this.prisma.cart.update({ where: { id: cartId }, data: { shippingMethodId } }));
+  }
+
+  /** At sign-in: the guest cart's lines join the customer's open cart (or the guest cart becomes theirs). */
+  async mergeGuestCart(accountId: string, guestCartId: string): Promise<Cart | null> {
+    return this.prisma.$transaction(async (tx) => {
+      const guest = await tx.cart.findUnique({ where: { id: guestCartId }, include: { lines: true } });
+      const own = await tx.cart.findFirst({ where: { accountId }, orderBy: [{ updatedAt: 'desc' }, { id: 'asc' }] });
+      if (!guest || (guest.accountId && guest.accountId !== accountId)) return own;
+      if (!own || own.id === guest.id) return tx.cart.update({ where: { id: guest.id }, data: { accountId } });
+      for (const line of guest.lines) {
+        await tx.$executeRaw`
+          INSERT INTO cart_line (id, cart_id, variant_id, quantity, created_at, updated_at)
+          VALUES (gen_random_uuid(), ${own.id}::uuid, ${line.variantId}::uuid, ${line.quantity}, now(), now())
+          ON CONFLICT (cart_id, variant_id)
+          DO UPDATE SET quantity = LEAST(cart_line.quantity + EXCLUDED.quantity, ${MAX_LINE_QUANTITY}), updated_at = now()`;
+      }
+      await tx.cart.delete({ where: { id: guest.id } });
+      return touch(tx, own.id);
+    });
+  }
+
+  private async addLinesIn(tx: Tx, cartId: string, requests: LineRequest[]): Promise<Outcome<Cart>> {
+    const cart = await tx.cart.findUnique({ where: { id: cartId }, include: { lines: true } });
+    if (!cart) return fail(userError(['cartId'], 'NOT_FOUND', 'No cart with this ID.'));
+    const variants = await tx.productVariant.findMany({ where: { id: { in: requests.map((r) => r.variantId) } } });
+    const wanted = new Map(cart.lines.map((line) => [line.variantId, line.quantity]));
+    const errors: UserError[] = [];
+    for (const [i, request] of requests.entries()) {
+      const field = ['lines', String(i)];
+      const variant = variants.find((v) => v.id === request.variantId);
+      const quantity = (wanted.get(request.variantId) ?? 0) + request.quantity;
+      const problem =
+        quantityProblem(request.quantity, [...field, 'quantity']) ?? quantityProblem(quantity, [...field, 'quantity']);
+      if (!variant) errors.push(userError([...field, 'variantId'], 'NOT_FOUND', 'No variant with this ID.'));
+      else if (problem) errors.push(problem);
+      else if (quantity > variant.stockOnHand - variant.stockReserved)
+        errors.push(insufficient([...field, 'quantity'], variant));
+      else wanted.set(request.variantId, quantity);
+    }
+    if (wanted.size > MAX_CART_LINES)
+      errors.push(userError(['lines'], 'INVALID', `A cart has at most ${MAX_CART_LINES} lines.`));
+    if (errors.length) return fail(...errors);
+    for (const [variantId, quantity] of wanted) {
+      await tx.cartLine.upsert({
+        where: { cartId_variantId: { cartId, variantId } },
+        create: { cartId, variantId, quantity },
+        update: { quantity },
+      });
+    }
+    return succeed(await touch(tx, cartId));
+  }
+}
+
+const insufficient = (field: string[], variant: { stockOnHand: number; stockReserved: number }) => {
+  const available = Math.max(variant.stockOnHand - variant.stockReserved, 0);
+  return userError(field, 'INSUFFICIENT_STOCK', available ? `Only ${available} available.` : 'Out of stock.');
+};
+
+/** Marks the cart changed (it orders a customer's carts) and returns it. */
+const touch = (db: Tx | PrismaClient, cartId: string) =>
+  db.cart.update({ where: { id: cartId }, data: { updatedAt: new Date() } });
+
+/** Leaves a transaction with user errors, undoing its writes. */
+class Rollback extends Error {
+  constructor(readonly result: Outcome<never>) {
+    super('rolled back');
+  }
+}
+
+/** The user errors a transaction was rolled back for; any other error passes on. */
+function rolledBack(error: unknown): Outcome<never> {
+  if (error instanceof Rollback) return error.result;
+  throw error;
+}
