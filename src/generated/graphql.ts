@@ -1235,10 +1235,10 @@ export type ProductVariant = Node & {
   compareAtPrice?: Maybe<Money>;
   /** The variant's global ID. */
   id: Scalars['ID']['output'];
-  /** Stock levels. Staff only. */
-  inventory: InventoryLevel;
-  /** Changes to the stock on hand, newest first. Staff only. */
-  inventoryHistory: InventoryChangeConnection;
+  /** Stock levels. Staff only: null with a FORBIDDEN error for others, and the rest of the variant still reads. */
+  inventory?: Maybe<InventoryLevel>;
+  /** Changes to the stock on hand, newest first. Staff only (null for others, like `inventory`). */
+  inventoryHistory?: Maybe<InventoryChangeConnection>;
   /** The price a customer pays. */
   price: Money;
   /** The product the variant belongs to. */
@@ -2283,8 +2283,8 @@ export type ProductVariantResolvers<ContextType = Context, ParentType extends Re
   availableForSale?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   compareAtPrice?: Resolver<Maybe<ResolversTypes['Money']>, ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
-  inventory?: Resolver<ResolversTypes['InventoryLevel'], ParentType, ContextType>;
-  inventoryHistory?: Resolver<ResolversTypes['InventoryChangeConnection'], ParentType, ContextType, Partial<ProductVariantInventoryHistoryArgs>>;
+  inventory?: Resolver<Maybe<ResolversTypes['InventoryLevel']>, ParentType, ContextType>;
+  inventoryHistory?: Resolver<Maybe<ResolversTypes['InventoryChangeConnection']>, ParentType, ContextType, Partial<ProductVariantInventoryHistoryArgs>>;
   price?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
   product?: Resolver<ResolversTypes['Product'], ParentType, ContextType>;
   selectedOptions?: Resolver<Array<ResolversTypes['SelectedOption']>, ParentType, ContextType>;

@@ -79,7 +79,7 @@ function conditions(criteria: ProductCriteria): Prisma.Sql {
   }
   if (criteria.availableForSale !== undefined) {
     parts.push(sql`${criteria.availableForSale ? empty : sql`NOT`} EXISTS
-      (SELECT 1 FROM product_variant v WHERE v.product_id = p.id AND v.stock_on_hand > 0)`);
+      (SELECT 1 FROM product_variant v WHERE v.product_id = p.id AND v.stock_on_hand > v.stock_reserved)`);
   }
   return join(parts, ' AND ');
 }

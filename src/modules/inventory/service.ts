@@ -7,16 +7,25 @@ import { badUserInput } from '../../graphql/errors.js';
 import { UUID } from '../../graphql/globalId.js';
 import { fail, fromZodIssues, succeed, userError, type Outcome } from '../userErrors.js';
 
+/** Stock is an int4 column. */
+const MAX_STOCK = 2_147_483_647;
+
 const reason = z.string().trim().min(1, 'Reason cannot be blank.').max(200, 'Reason must be at most 200 characters.');
 const adjustment = z.object({
   delta: z
     .number()
     .int()
+    .min(-MAX_STOCK, `Delta must be between -${MAX_STOCK} and ${MAX_STOCK}.`)
+    .max(MAX_STOCK, `Delta must be between -${MAX_STOCK} and ${MAX_STOCK}.`)
     .refine((delta) => delta !== 0, 'Delta cannot be 0.'),
   reason,
 });
 const setting = z.object({
-  quantity: z.number().int().min(0, 'Quantity cannot be negative.'),
+  quantity: z
+    .number()
+    .int()
+    .min(0, 'Quantity cannot be negative.')
+    .max(MAX_STOCK, `Quantity must be at most ${MAX_STOCK}.`),
   compareQuantity: z.number().int().min(0, 'Compare quantity cannot be negative.'),
   reason: reason.nullish().transform((value) => value ?? 'stock set'),
 });
@@ -44,7 +53,7 @@ export class InventoryService {
     return this.change(actorId, variantId, parsed.data.reason, refused, async (tx) => {
       const [row] = await tx.$queryRaw<Change[]>`
         UPDATE product_variant SET stock_on_hand = stock_on_hand + ${delta}, updated_at = now()
-        WHERE id = ${variantId}::uuid AND stock_on_hand + ${delta} >= stock_reserved
+        WHERE id = ${variantId}::uuid AND stock_on_hand::bigint + ${delta} BETWEEN stock_reserved AND ${MAX_STOCK}
         RETURNING stock_on_hand - ${delta} AS before, stock_on_hand AS after`;
       return row;
     });
