@@ -21,6 +21,7 @@ import { LoginThrottle } from './auth/loginThrottle.js';
 import { createContext, createSessions, type AppServices, type Context } from './graphql/context.js';
 import { logTransport, smtpTransport, startMailer } from './mail/mailer.js';
 import { ensureFirstAdmin } from './modules/account/firstAdmin.js';
+import { SandboxProvider } from './modules/payment/sandbox.js';
 import { connectRedis, type Redis } from './redis.js';
 import { maskError } from './graphql/errors.js';
 import { rejectNulCharacters } from './graphql/nulCharacters.js';
@@ -67,6 +68,8 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
     accessTokens: accessTokens(config),
     loginThrottle: new LoginThrottle(redis, config.REDIS_KEY_PREFIX),
     refreshTokenTtlDays: config.REFRESH_TOKEN_TTL_DAYS,
+    paymentProviders: new Map([['sandbox', new SandboxProvider()]]),
+    reservationMinutes: config.CHECKOUT_RESERVATION_MINUTES,
   };
   const sessions = createSessions(services);
   const mailer = startMailer(

@@ -59,6 +59,13 @@ const schema = z.object({
   SMTP_URL: z.preprocess(emptyAsUndefined, z.url({ protocol: /^smtps?$/ }).optional()),
   MAIL_FROM: z.string().default('Agora <no-reply@agora.local>'),
   MAILER_INTERVAL_MS: z.coerce.number().int().min(50).default(2_000),
+  /** How long checkout holds stock for a payment the processor has not confirmed yet. */
+  CHECKOUT_RESERVATION_MINUTES: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(7 * 24 * 60)
+    .default(30),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(10_000),
 });
 

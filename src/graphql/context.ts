@@ -12,6 +12,10 @@ import { createCartLoaders } from '../modules/cart/loaders.js';
 import { CartService } from '../modules/cart/service.js';
 import { CatalogService } from '../modules/catalog/service.js';
 import { InventoryService } from '../modules/inventory/service.js';
+import { CheckoutService } from '../modules/checkout/service.js';
+import { createOrderLoaders } from '../modules/order/loaders.js';
+import { OrderService } from '../modules/order/service.js';
+import type { PaymentProvider } from '../modules/payment/provider.js';
 
 /** What the server builds once and shares across requests. */
 export interface AppServices {
@@ -20,12 +24,15 @@ export interface AppServices {
   accessTokens: AccessTokens;
   loginThrottle: LoginThrottle;
   refreshTokenTtlDays: number;
+  paymentProviders: ReadonlyMap<string, PaymentProvider>;
+  reservationMinutes: number;
 }
 
 const createLoaders = (prisma: PrismaClient) => ({
   ...createCatalogLoaders(prisma),
   ...createAccountLoaders(prisma),
   ...createCartLoaders(prisma),
+  ...createOrderLoaders(prisma),
 });
 
 /** Per-request state: who is asking and from where, the request's DataLoaders (fresh per request, so no data leaks
@@ -42,6 +49,8 @@ export interface Context {
   accounts: AccountService;
   inventory: InventoryService;
   carts: CartService;
+  checkout: CheckoutService;
+  orders: OrderService;
 }
 
 export const createSessions = (app: AppServices) => new Sessions(app.prisma, app.accessTokens, app.refreshTokenTtlDays);
@@ -61,5 +70,7 @@ export function createContext(
     accounts: new AccountService(app.prisma, sessions),
     inventory: new InventoryService(app.prisma),
     carts: new CartService(app.prisma),
+    checkout: new CheckoutService(app.prisma, app.paymentProviders, app.storeCurrency, app.reservationMinutes),
+    orders: new OrderService(app.prisma),
   };
 }

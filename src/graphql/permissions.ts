@@ -6,6 +6,7 @@ import { cartRules } from '../modules/cart/rules.js';
 import { catalogRules } from '../modules/catalog/rules.js';
 import { inventoryRules } from '../modules/inventory/rules.js';
 import { nodeRules } from '../modules/node/rules.js';
+import { orderRules } from '../modules/order/rules.js';
 import { sharedTypeRules } from './sharedRules.js';
 import type { Context } from './context.js';
 import { forbidden, isPublicError, unauthenticated } from './errors.js';
@@ -32,6 +33,7 @@ export const ruleTree: RuleTree = mergeRuleTrees([
   accountRules,
   inventoryRules,
   cartRules,
+  orderRules,
 ]);
 
 export const permissions = shield(ruleTree, {

@@ -12,6 +12,7 @@ import { cartResolvers } from '../modules/cart/resolvers.js';
 import { catalogResolvers } from '../modules/catalog/resolvers.js';
 import { inventoryResolvers } from '../modules/inventory/resolvers.js';
 import { nodeResolvers } from '../modules/node/resolvers.js';
+import { orderResolvers } from '../modules/order/resolvers.js';
 import { permissions } from './permissions.js';
 import { scalarResolvers } from './scalars.js';
 
@@ -26,6 +27,7 @@ export const resolvers: Resolvers[] = [
   accountResolvers,
   inventoryResolvers,
   cartResolvers,
+  orderResolvers,
 ];
 
 /** The schema without authorization, for tests that inspect it. */

@@ -64,7 +64,19 @@ export const accountRules: RuleTree = {
     accountEnable: isAdmin,
   },
   Account: ownerOrStaff(
-    ['id', 'email', 'firstName', 'lastName', 'role', 'disabled', 'createdAt', 'addresses', 'defaultAddress', 'cart'],
+    [
+      'id',
+      'email',
+      'firstName',
+      'lastName',
+      'role',
+      'disabled',
+      'createdAt',
+      'addresses',
+      'defaultAddress',
+      'cart',
+      'orders',
+    ],
     isSelfOrStaff,
   ),
   Address: ownerOrStaff(

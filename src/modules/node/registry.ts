@@ -1,11 +1,20 @@
 // The types `node(id:)` can fetch: the loader that fetches each, and who may see it (the same check as the type's
 // field rules, so fetching by ID is never a way around them).
-import type { Account, Address, Cart, Category, Product, ProductVariant } from '../../generated/prisma/client.js';
+import type {
+  Account,
+  Address,
+  Cart,
+  Category,
+  Order,
+  Product,
+  ProductVariant,
+} from '../../generated/prisma/client.js';
 import type { Context } from '../../graphql/context.js';
 import { canViewAccount, canViewAddress } from '../account/rules.js';
 import { canUseCart } from '../cart/rules.js';
+import { canViewOrder } from '../order/rules.js';
 
-export type NodeModel = Product | ProductVariant | Category | Account | Address | Cart;
+export type NodeModel = Product | ProductVariant | Category | Account | Address | Cart | Order;
 
 interface NodeType<T extends NodeModel> {
   load(ctx: Context, id: string): Promise<T | null>;
@@ -25,4 +34,5 @@ export const nodeTypes = new Map<string, NodeType<NodeModel>>([
   ['Account', nodeType<Account>({ load: (ctx, id) => ctx.loaders.accountById.load(id), canView: canViewAccount })],
   ['Address', nodeType<Address>({ load: (ctx, id) => ctx.loaders.addressById.load(id), canView: canViewAddress })],
   ['Cart', nodeType<Cart>({ load: (ctx, id) => ctx.loaders.cartById.load(id), canView: canUseCart })],
+  ['Order', nodeType<Order>({ load: (ctx, id) => ctx.loaders.orderById.load(id), canView: canViewOrder })],
 ]);

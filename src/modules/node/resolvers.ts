@@ -32,6 +32,6 @@ export const nodeResolvers: Resolvers = {
   },
   Node: {
     __resolveType: (node) =>
-      typeOfNode.get(node) as 'Product' | 'ProductVariant' | 'Category' | 'Account' | 'Address' | 'Cart',
+      typeOfNode.get(node) as 'Product' | 'ProductVariant' | 'Category' | 'Account' | 'Address' | 'Cart' | 'Order',
   },
 };

@@ -1,0 +1,79 @@
+// Order fields: checkout, staff status changes, and reads that check who may see the order.
+import type { Resolvers } from '../../generated/graphql.js';
+import type { Order } from '../../generated/prisma/client.js';
+import type { Context } from '../../graphql/context.js';
+import { forbidden, unauthenticated } from '../../graphql/errors.js';
+import { databaseIdOrUnknown, requireDatabaseId, toGlobalId } from '../../graphql/globalId.js';
+import { money } from '../../money.js';
+import type { Outcome } from '../userErrors.js';
+import { canViewOrder } from './rules.js';
+
+const orderId = (id: string) => databaseIdOrUnknown(id, 'Order');
+const orderPayload = (outcome: Outcome<Order>) => ({ order: outcome.value, userErrors: outcome.userErrors });
+const actor = (ctx: Context) => ctx.viewer!.accountId;
+
+export const orderResolvers: Resolvers = {
+  Query: {
+    order: async (_, { id }, ctx) => {
+      const order = await ctx.loaders.orderById.load(requireDatabaseId(id, 'Order', 'id'));
+      if (order && !canViewOrder(ctx, order)) throw ctx.viewer ? forbidden() : unauthenticated();
+      return order;
+    },
+    orderByNumber: (_, { number, email }, ctx) => ctx.orders.findByNumber(number, email),
+    orders: (_, { filter, ...page }, ctx) =>
+      ctx.orders.list(
+        {
+          status: filter?.status,
+          accountId: filter?.customerId ? databaseIdOrUnknown(filter.customerId, 'Account') : null,
+          createdAfter: filter?.createdAfter,
+          createdBefore: filter?.createdBefore,
+        },
+        page,
+      ),
+  },
+
+  Mutation: {
+    checkoutComplete: async (_, { input }, ctx) =>
+      orderPayload(
+        await ctx.checkout.complete({
+          cartId: databaseIdOrUnknown(input.cartId, 'Cart'),
+          provider: input.payment.provider,
+          token: input.payment.token,
+          idempotencyKey: input.idempotencyKey,
+        }),
+      ),
+    orderFulfill: async (_, { input }, ctx) =>
+      orderPayload(await ctx.orders.fulfill(actor(ctx), orderId(input.orderId), input)),
+    orderMarkShipped: async (_, { input }, ctx) =>
+      orderPayload(await ctx.orders.markShipped(actor(ctx), orderId(input.orderId), input.note)),
+    orderMarkDelivered: async (_, { input }, ctx) =>
+      orderPayload(await ctx.orders.markDelivered(actor(ctx), orderId(input.orderId), input.note)),
+    orderCancel: async (_, { input }, ctx) =>
+      orderPayload(await ctx.orders.cancel(actor(ctx), orderId(input.orderId), input.note)),
+  },
+
+  Account: {
+    orders: (account, args, ctx) => ctx.orders.list({ accountId: account.id }, args),
+  },
+
+  Order: {
+    id: (order) => toGlobalId('Order', order.id),
+    lines: (order, _, ctx) => ctx.loaders.linesByOrderId.load(order.id),
+    subtotal: (order) => money(order.subtotalAmount, order.currencyCode),
+    shipping: (order) => money(order.shippingAmount, order.currencyCode),
+    tax: (order) => money(order.taxAmount, order.currencyCode),
+    total: (order) => money(order.totalAmount, order.currencyCode),
+    shippingAddress: (order) => order.shippingAddress as never,
+    events: (order, _, ctx) => ctx.loaders.eventsByOrderId.load(order.id),
+  },
+
+  OrderLine: {
+    unitPrice: (line, _, ctx) => money(line.unitPriceAmount, ctx.storeCurrency),
+    subtotal: (line, _, ctx) => money(line.unitPriceAmount * line.quantity, ctx.storeCurrency),
+  },
+
+  OrderEvent: {
+    from: (event) => event.fromStatus,
+    to: (event) => event.toStatus,
+  },
+};

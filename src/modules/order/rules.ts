@@ -1,0 +1,52 @@
+// Orders: the customer's own and staff's; tracking by number needs the email too; status changes are staff work.
+import type { Order } from '../../generated/prisma/client.js';
+import { isPublic, isStaff } from '../../auth/rules.js';
+import { isStaffRole } from '../../auth/viewer.js';
+import type { Context } from '../../graphql/context.js';
+import type { RuleTree } from '../../graphql/permissions.js';
+import { holdsCartInput } from '../cart/rules.js';
+
+/** Also used by order(id:) and node(id:). */
+export const canViewOrder = (ctx: Context, order: Pick<Order, 'accountId'>): boolean =>
+  Boolean(ctx.viewer && (ctx.viewer.accountId === order.accountId || isStaffRole(ctx.viewer.role)));
+
+const fields = <F extends string>(names: F[]) =>
+  Object.fromEntries(names.map((name) => [name, isPublic])) as Record<F, typeof isPublic>;
+
+export const orderRules: RuleTree = {
+  // order(id:) and orderByNumber check access themselves, once the order is loaded.
+  Query: { order: isPublic, orderByNumber: isPublic, orders: isStaff },
+  Mutation: {
+    checkoutComplete: holdsCartInput,
+    orderFulfill: isStaff,
+    orderMarkShipped: isStaff,
+    orderMarkDelivered: isStaff,
+    orderCancel: isStaff,
+  },
+  // An order is reached only through entry points that check access: order(id:), orderByNumber, node(id:),
+  // Account.orders (the account's own rule) and checkout.
+  Order: fields([
+    'id',
+    'number',
+    'status',
+    'email',
+    'lines',
+    'subtotal',
+    'shipping',
+    'tax',
+    'total',
+    'shippingAddress',
+    'shippingMethod',
+    'carrier',
+    'trackingNumber',
+    'events',
+    'createdAt',
+  ]),
+  OrderLine: fields(['sku', 'productTitle', 'variantTitle', 'unitPrice', 'quantity', 'subtotal']),
+  OrderEvent: fields(['from', 'to', 'note', 'createdAt']),
+  OrderConnection: fields(['edges', 'nodes', 'pageInfo', 'totalCount']),
+  OrderEdge: fields(['cursor', 'node']),
+  CheckoutCompletePayload: fields(['order', 'userErrors']),
+  OrderFulfillPayload: fields(['order', 'userErrors']),
+  OrderTransitionPayload: fields(['order', 'userErrors']),
+};

@@ -1,0 +1,105 @@
+// Orders after checkout: staff moves through the state machine, and the lists customers and staff read.
+import type { Order, OrderStatus, Prisma, PrismaClient } from '../../generated/prisma/client.js';
+import { pageWindow, toConnection, type Connection, type PageArgs } from '../../graphql/connection.js';
+import { UUID } from '../../graphql/globalId.js';
+import { release, restock } from '../checkout/stock.js';
+import { fail, succeed, userError, type Outcome } from '../userErrors.js';
+import { moveOrder, type Move } from './stateMachine.js';
+
+export interface OrderListFilter {
+  status?: OrderStatus | null;
+  accountId?: string | null;
+  createdAfter?: Date | null;
+  createdBefore?: Date | null;
+}
+
+export class OrderService {
+  constructor(private readonly prisma: PrismaClient) {}
+
+  fulfill(actorId: string, orderId: string, shipment: { carrier: string; trackingNumber: string }) {
+    const carrier = shipment.carrier.trim();
+    const trackingNumber = shipment.trackingNumber.trim();
+    if (!carrier || !trackingNumber || carrier.length > 100 || trackingNumber.length > 100) {
+      return Promise.resolve(
+        fail(userError(['carrier'], 'INVALID', 'Give a carrier and a tracking number of 1 to 100 characters.')),
+      );
+    }
+    return this.move(orderId, { to: 'FULFILLED', accountId: actorId, data: { carrier, trackingNumber } });
+  }
+
+  markShipped(actorId: string, orderId: string, note?: string | null) {
+    return this.move(orderId, { to: 'SHIPPED', accountId: actorId, note });
+  }
+
+  markDelivered(actorId: string, orderId: string, note?: string | null) {
+    return this.move(orderId, { to: 'DELIVERED', accountId: actorId, note });
+  }
+
+  /** Cancels an order that has not shipped: reserved stock is released, sold stock goes back on hand. */
+  cancel(actorId: string, orderId: string, note?: string | null) {
+    return this.move(
+      orderId,
+      { to: 'CANCELLED', accountId: actorId, note, data: { reservedUntil: null } },
+      async (tx, before) => {
+        const lines = (await tx.orderLine.findMany({ where: { orderId } }))
+          .filter((line): line is typeof line & { variantId: string } => line.variantId !== null)
+          .map(({ variantId, quantity }) => ({ variantId, quantity }));
+        if (before.status === 'PENDING_PAYMENT') await release(tx, lines);
+        else await restock(tx, lines, `order #${before.number} cancelled`, actorId);
+      },
+    );
+  }
+
+  async list(filter: OrderListFilter, args: PageArgs): Promise<Connection<Order>> {
+    const where: Prisma.OrderWhereInput = {
+      ...(filter.status && { status: filter.status }),
+      ...(filter.accountId && { accountId: filter.accountId }),
+      ...((filter.createdAfter || filter.createdBefore) && {
+        createdAt: {
+          ...(filter.createdAfter && { gte: filter.createdAfter }),
+          ...(filter.createdBefore && { lt: filter.createdBefore }),
+        },
+      }),
+    };
+    const window = pageWindow(args, (raw) => (typeof raw === 'string' && UUID.test(raw) ? raw : null));
+    // UUIDv7 IDs grow with creation time: newest first is ID descending.
+    const rows = await this.prisma.order.findMany({
+      where: {
+        ...where,
+        ...(window.cursor && { id: window.backward ? { gt: window.cursor } : { lt: window.cursor } }),
+      },
+      orderBy: { id: window.backward ? 'asc' : 'desc' },
+      take: window.limit + 1,
+    });
+    return toConnection(
+      rows,
+      window,
+      (order) => order.id,
+      () => this.prisma.order.count({ where }),
+    );
+  }
+
+  /** Guest tracking: both the number and the email must match, so numbers alone reveal nothing. */
+  findByNumber(number: number, email: string): Promise<Order | null> {
+    return this.prisma.order.findFirst({ where: { number, email: { equals: email.trim(), mode: 'insensitive' } } });
+  }
+
+  private async move(
+    orderId: string,
+    move: Move,
+    alongside?: (tx: Prisma.TransactionClient, before: Order) => Promise<void>,
+  ): Promise<Outcome<Order>> {
+    const moved = await this.prisma.$transaction(async (tx) => {
+      const result = await moveOrder(tx, orderId, move);
+      if (result && alongside) await alongside(tx, result.before);
+      return result;
+    });
+    if (moved) return succeed(moved.after);
+    const order = await this.prisma.order.findUnique({ where: { id: orderId } });
+    return fail(
+      order
+        ? userError(['orderId'], 'CONFLICT', `An order that is ${order.status} cannot become ${move.to}.`)
+        : userError(['orderId'], 'NOT_FOUND', 'No order with this ID.'),
+    );
+  }
+}
