@@ -25,11 +25,11 @@ export class CartService {
   constructor(private readonly prisma: PrismaClient) {}
 
   async create(accountId: string | null, input: { lines?: LineRequest[] | null; email?: string | null }) {
-    const parsedEmail = input.email == null ? null : email.safeParse(input.email);
-    if (parsedEmail && !parsedEmail.success) return fail(...fromZodIssues(parsedEmail.error.issues));
+    const parsedEmail = z.object({ email: email.nullish() }).safeParse({ email: input.email });
+    if (!parsedEmail.success) return fail(...fromZodIssues(parsedEmail.error.issues));
     return this.prisma
       .$transaction(async (tx) => {
-        const cart = await tx.cart.create({ data: { accountId, email: parsedEmail?.data ?? null } });
+        const cart = await tx.cart.create({ data: { accountId, email: parsedEmail.data.email ?? null } });
         const outcome = await this.addLinesIn(tx, cart.id, input.lines ?? []);
         if (!outcome.value) throw new Rollback(outcome);
         return outcome;
@@ -48,6 +48,7 @@ export class CartService {
   }
 
   async updateLines(cartId: string, changes: { id: string; quantity: number }[]): Promise<Outcome<Cart>> {
+    if (!(await this.exists(cartId))) return cartNotFound();
     const problems = changes.flatMap(({ quantity }, i) =>
       quantity === 0 ? [] : [quantityProblem(quantity, ['lines', String(i), 'quantity'])].filter((p) => p !== null),
     );
@@ -75,6 +76,7 @@ export class CartService {
   }
 
   async removeLines(cartId: string, lineIds: string[]): Promise<Outcome<Cart>> {
+    if (!(await this.exists(cartId))) return cartNotFound();
     await this.prisma.cartLine.deleteMany({ where: { cartId, id: { in: lineIds } } });
     return succeed(await touch(this.prisma, cartId));
   }
@@ -85,6 +87,7 @@ export class CartService {
   ): Promise<Outcome<Cart>> {
     const parsed = z.object({ email: email.nullish(), shippingAddress: addressFields.nullish() }).safeParse(input);
     if (!parsed.success) return fail(...fromZodIssues(parsed.error.issues));
+    if (!(await this.exists(cartId))) return cartNotFound();
     const { email: newEmail, shippingAddress } = parsed.data;
     const cart = await this.prisma.cart.update({
       where: { id: cartId },
@@ -103,6 +106,7 @@ export class CartService {
   }
 
   async selectShippingMethod(cartId: string, shippingMethodId: string): Promise<Outcome<Cart>> {
+    if (!(await this.exists(cartId))) return cartNotFound();
     const method = await this.prisma.shippingMethod.findFirst({ where: { id: shippingMethodId, active: true } });
     if (!method) return fail(userError(['shippingMethodId'], 'NOT_FOUND', 'No shipping method with this ID.'));
     const cart = await this.prisma.cart.findUniqueOrThrow({ where: { id: cartId } });
@@ -116,25 +120,36 @@ export class CartService {
   /** At sign-in: the guest cart's lines join the customer's open cart (or the guest cart becomes theirs). */
   async mergeGuestCart(accountId: string, guestCartId: string): Promise<Cart | null> {
     return this.prisma.$transaction(async (tx) => {
-      const guest = await tx.cart.findUnique({ where: { id: guestCartId }, include: { lines: true } });
+      const guest = await tx.cart.findUnique({
+        where: { id: guestCartId },
+        include: { lines: { orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] } },
+      });
       const own = await tx.cart.findFirst({ where: { accountId }, orderBy: [{ updatedAt: 'desc' }, { id: 'asc' }] });
       if (!guest || (guest.accountId && guest.accountId !== accountId)) return own;
       if (!own || own.id === guest.id) return tx.cart.update({ where: { id: guest.id }, data: { accountId } });
+      const ownLines = await tx.cartLine.findMany({ where: { cartId: own.id } });
+      const added: LineRequest[] = [];
       for (const line of guest.lines) {
-        await tx.$executeRaw`
-          INSERT INTO cart_line (id, cart_id, variant_id, quantity, created_at, updated_at)
-          VALUES (gen_random_uuid(), ${own.id}::uuid, ${line.variantId}::uuid, ${line.quantity}, now(), now())
-          ON CONFLICT (cart_id, variant_id)
-          DO UPDATE SET quantity = LEAST(cart_line.quantity + EXCLUDED.quantity, ${MAX_LINE_QUANTITY}), updated_at = now()`;
+        const existing = ownLines.find((l) => l.variantId === line.variantId);
+        if (!existing) added.push(line);
+        else {
+          const quantity = Math.min(existing.quantity + line.quantity, MAX_LINE_QUANTITY);
+          await tx.cartLine.update({ where: { id: existing.id }, data: { quantity } });
+        }
       }
+      await appendLines(tx, own.id, added);
       await tx.cart.delete({ where: { id: guest.id } });
       return touch(tx, own.id);
     });
   }
 
+  private async exists(cartId: string): Promise<boolean> {
+    return Boolean(await this.prisma.cart.findUnique({ where: { id: cartId }, select: { id: true } }));
+  }
+
   private async addLinesIn(tx: Tx, cartId: string, requests: LineRequest[]): Promise<Outcome<Cart>> {
     const cart = await tx.cart.findUnique({ where: { id: cartId }, include: { lines: true } });
-    if (!cart) return fail(userError(['cartId'], 'NOT_FOUND', 'No cart with this ID.'));
+    if (!cart) return cartNotFound();
     const variants = await tx.productVariant.findMany({ where: { id: { in: requests.map((r) => r.variantId) } } });
     const wanted = new Map(cart.lines.map((line) => [line.variantId, line.quantity]));
     const errors: UserError[] = [];
@@ -153,21 +168,33 @@ export class CartService {
     if (wanted.size > MAX_CART_LINES)
       errors.push(userError(['lines'], 'INVALID', `A cart has at most ${MAX_CART_LINES} lines.`));
     if (errors.length) return fail(...errors);
+    const existing = new Map(cart.lines.map((line) => [line.variantId, line]));
+    const added: LineRequest[] = [];
     for (const [variantId, quantity] of wanted) {
-      await tx.cartLine.upsert({
-        where: { cartId_variantId: { cartId, variantId } },
-        create: { cartId, variantId, quantity },
-        update: { quantity },
-      });
+      const line = existing.get(variantId);
+      if (!line) added.push({ variantId, quantity });
+      else if (line.quantity !== quantity) await tx.cartLine.update({ where: { id: line.id }, data: { quantity } });
     }
+    await appendLines(tx, cartId, added);
     return succeed(await touch(tx, cartId));
   }
 }
+
+const cartNotFound = () => fail(userError(['cartId'], 'NOT_FOUND', 'No cart with this ID.'));
 
 const insufficient = (field: string[], variant: { stockOnHand: number; stockReserved: number }) => {
   const available = Math.max(variant.stockOnHand - variant.stockReserved, 0);
   return userError(field, 'INSUFFICIENT_STOCK', available ? `Only ${available} available.` : 'Out of stock.');
 };
+
+/** Adds new lines after the existing ones, keeping their order: each is stamped a millisecond after the last,
+ * because lines are listed by creation time. */
+async function appendLines(tx: Tx, cartId: string, lines: LineRequest[]): Promise<void> {
+  const start = Date.now();
+  await tx.cartLine.createMany({
+    data: lines.map(({ variantId, quantity }, i) => ({ cartId, variantId, quantity, createdAt: new Date(start + i) })),
+  });
+}
 
 /** Marks the cart changed (it orders a customer's carts) and returns it. */
 const touch = (db: Tx | PrismaClient, cartId: string) =>
