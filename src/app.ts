@@ -21,6 +21,8 @@ import { LoginThrottle } from './auth/loginThrottle.js';
 import { createContext, createSessions, type AppServices, type Context } from './graphql/context.js';
 import { logTransport, smtpTransport, startMailer } from './mail/mailer.js';
 import { ensureFirstAdmin } from './modules/account/firstAdmin.js';
+import { startReservationSweeper } from './modules/checkout/reservationSweeper.js';
+import { OrderService } from './modules/order/service.js';
 import { SandboxProvider } from './modules/payment/sandbox.js';
 import { connectRedis, type Redis } from './redis.js';
 import { maskError } from './graphql/errors.js';
@@ -77,6 +79,11 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
     config.SMTP_URL ? smtpTransport(config.SMTP_URL, config.MAIL_FROM) : logTransport(logger),
     logger,
     config.MAILER_INTERVAL_MS,
+  );
+  const sweeper = startReservationSweeper(
+    new OrderService(database.prisma),
+    logger,
+    config.RESERVATION_SWEEP_INTERVAL_MS,
   );
 
   const app = express();
@@ -147,6 +154,7 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
       try {
         await apollo.stop();
         await mailer.stop();
+        await sweeper.stop();
       } finally {
         await redis?.quit();
         await database.close();

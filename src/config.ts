@@ -66,6 +66,7 @@ const schema = z.object({
     .min(1)
     .max(7 * 24 * 60)
     .default(30),
+  RESERVATION_SWEEP_INTERVAL_MS: z.coerce.number().int().min(50).default(60_000),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(10_000),
 });
 

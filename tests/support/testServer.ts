@@ -46,6 +46,7 @@ export async function startTestServer(
     DATABASE_POOL_SIZE: database.embedded ? '1' : '5',
     SEED_DEMO_CATALOG: 'false',
     MAILER_INTERVAL_MS: '3600000', // tests read the outbox, or flush a mailer of their own
+    RESERVATION_SWEEP_INTERVAL_MS: '3600000', // tests call expireReservations themselves
     REDIS_URL: process.env.REDIS_URL ?? '',
     REDIS_KEY_PREFIX: `agora-test-${crypto.randomUUID()}:`,
     JWT_SECRET: TEST_SECRET,

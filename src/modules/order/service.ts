@@ -36,7 +36,8 @@ export class OrderService {
   }
 
   /** Cancels an order that has not shipped: reserved stock is released, sold stock goes back on hand. */
-  cancel(actorId: string, orderId: string, note?: string | null) {
+  /** `actorId` null: the system (an expired reservation). */
+  cancel(actorId: string | null, orderId: string, note?: string | null) {
     return this.move(
       orderId,
       { to: 'CANCELLED', accountId: actorId, note, data: { reservedUntil: null } },
@@ -48,6 +49,20 @@ export class OrderService {
         else await restock(tx, lines, `order #${before.number} cancelled`, actorId);
       },
     );
+  }
+
+  /** Cancels unpaid orders whose reservation has run out, giving their stock back; returns how many. */
+  async expireReservations(now = new Date()): Promise<number> {
+    const expired = await this.prisma.order.findMany({
+      where: { status: 'PENDING_PAYMENT', reservedUntil: { lt: now } },
+      select: { id: true },
+      take: 100,
+    });
+    let cancelled = 0;
+    for (const { id } of expired) {
+      if ((await this.cancel(null, id, 'reservation expired before the payment was confirmed')).value) cancelled += 1;
+    }
+    return cancelled;
   }
 
   async list(filter: OrderListFilter, args: PageArgs): Promise<Connection<Order>> {
