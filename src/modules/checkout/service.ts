@@ -16,6 +16,8 @@ export interface CheckoutRequest {
 }
 
 const REPLAY_WAIT_MS = 30_000;
+/** An order that costs nothing is paid without asking a processor. */
+const FREE: AuthorizeResult = { status: 'authorized', reference: 'no charge' };
 const REPLAY_POLL_MS = 50;
 
 class Abort extends Error {
@@ -41,26 +43,27 @@ export class CheckoutService {
       INSERT INTO checkout_attempt (key, cart_id, created_at) VALUES (${key}, ${request.cartId}::uuid, now())
       ON CONFLICT (key) DO NOTHING`;
     if (claimed === 0) return this.replay(request);
-    let outcome: Outcome<Order>;
+    let result: { outcome: Outcome<Order>; final: boolean };
     try {
-      outcome = await this.run(request);
+      result = await this.run(request);
     } catch (error) {
       await this.prisma.checkoutAttempt.delete({ where: { key } });
       throw error;
     }
-    const transient = outcome.userErrors.some((e) => e.code === 'PAYMENT_FAILED');
-    if (transient) await this.prisma.checkoutAttempt.delete({ where: { key } });
+    // Only what reached the processor is final (paid, pending, declined); a cart problem or a transient failure
+    // frees the key, so the client can fix the cart or retry with the same key.
+    if (!result.final) await this.prisma.checkoutAttempt.delete({ where: { key } });
     else {
       await this.prisma.checkoutAttempt.update({
         where: { key },
         data: {
-          orderId: outcome.value?.id ?? null,
-          userErrors: outcome.userErrors as object[],
+          orderId: result.outcome.value?.id ?? null,
+          userErrors: result.outcome.userErrors as object[],
           finishedAt: new Date(),
         },
       });
     }
-    return outcome;
+    return result.outcome;
   }
 
   /** The result of the attempt that holds this key, once it has finished. */
@@ -83,16 +86,19 @@ export class CheckoutService {
     }
   }
 
-  private async run(request: CheckoutRequest): Promise<Outcome<Order>> {
+  private async run(request: CheckoutRequest): Promise<{ outcome: Outcome<Order>; final: boolean }> {
     const provider = this.providers.get(request.provider);
-    if (!provider)
-      return fail(userError(['payment', 'provider'], 'INVALID', `Unknown payment provider "${request.provider}".`));
+    if (!provider) {
+      const unknown = userError(['payment', 'provider'], 'INVALID', `Unknown payment provider "${request.provider}".`);
+      return { outcome: fail(unknown), final: false };
+    }
     const placed = await this.placeOrder(request.cartId, provider.name).catch((error: unknown) => {
       if (error instanceof Abort) return error.userErrors;
       throw error;
     });
-    if (Array.isArray(placed)) return fail(...placed);
+    if (Array.isArray(placed)) return { outcome: fail(...placed), final: false };
     const { order, lines, paymentId } = placed;
+    if (!paymentId) return { outcome: await this.settle(order, lines, null, FREE), final: true };
 
     let result: AuthorizeResult;
     try {
@@ -107,10 +113,10 @@ export class CheckoutService {
     } catch (error) {
       // Nothing is known to be charged: give the stock back. An unexpected error still surfaces as one.
       const outcome = await this.settle(order, lines, paymentId, 'transient');
-      if (error instanceof TransientPaymentError) return outcome;
+      if (error instanceof TransientPaymentError) return { outcome, final: false };
       throw error;
     }
-    return this.settle(order, lines, paymentId, result);
+    return { outcome: await this.settle(order, lines, paymentId, result), final: true };
   }
 
   /** Transaction 1: checks the cart, reserves its stock (all or nothing) and creates the pending order. */
@@ -142,11 +148,12 @@ export class CheckoutService {
       const lines: StockLine[] = cart.lines.map(({ variantId, quantity }) => ({ variantId, quantity }));
       const short = await reserve(tx, lines);
       if (short.length) {
+        // Read again: the failed reservations waited for other checkouts, so the cart's copy is stale.
+        const now = await tx.productVariant.findMany({ where: { id: { in: short.map((line) => line.variantId) } } });
         throw new Abort(
-          short.map(({ variantId }) => {
-            const line = cart.lines.find((l) => l.variantId === variantId)!;
-            const available = Math.max(line.variant.stockOnHand - line.variant.stockReserved, 0);
-            return userError(['cartId'], 'INSUFFICIENT_STOCK', `${line.variant.sku}: only ${available} available.`);
+          now.map((variant) => {
+            const available = Math.max(variant.stockOnHand - variant.stockReserved, 0);
+            return userError(['cartId'], 'INSUFFICIENT_STOCK', `${variant.sku}: only ${available} available.`);
           }),
         );
       }
@@ -190,10 +197,11 @@ export class CheckoutService {
           }
           throw error;
         });
-      const payment = await tx.payment.create({
-        data: { orderId: order.id, provider: providerName, amount: totals.total },
-      });
-      return { order, lines, paymentId: payment.id };
+      const payment =
+        totals.total > 0
+          ? await tx.payment.create({ data: { orderId: order.id, provider: providerName, amount: totals.total } })
+          : null;
+      return { order, lines, paymentId: payment?.id ?? null };
     });
   }
 
@@ -201,15 +209,17 @@ export class CheckoutService {
   private async settle(
     order: Order,
     lines: StockLine[],
-    paymentId: string,
+    paymentId: string | null,
     result: AuthorizeResult | 'transient',
   ): Promise<Outcome<Order>> {
     return this.prisma.$transaction(async (tx) => {
       if (result !== 'transient' && result.status === 'authorized') {
-        await tx.payment.update({
-          where: { id: paymentId },
-          data: { status: 'AUTHORIZED', providerReference: result.reference },
-        });
+        if (paymentId) {
+          await tx.payment.update({
+            where: { id: paymentId },
+            data: { status: 'AUTHORIZED', providerReference: result.reference },
+          });
+        }
         await sell(tx, lines, `order #${order.number}`);
         const moved = await moveOrder(tx, order.id, {
           to: 'PAID',
@@ -220,13 +230,13 @@ export class CheckoutService {
         return succeed(moved!.after);
       }
       if (result !== 'transient' && result.status === 'pending') {
-        await tx.payment.update({ where: { id: paymentId }, data: { providerReference: result.reference } });
+        await tx.payment.update({ where: { id: paymentId! }, data: { providerReference: result.reference } });
         await tx.cart.deleteMany({ where: { id: order.cartId ?? undefined } });
         return succeed(order);
       }
       const declined = result !== 'transient';
       await tx.payment.update({
-        where: { id: paymentId },
+        where: { id: paymentId! },
         data: { status: declined ? 'DECLINED' : 'FAILED', failureCode: declined ? result.code : 'transient_error' },
       });
       await release(tx, lines);

@@ -125,21 +125,30 @@ export class InventoryService {
     );
   }
 
-  /** The variant's ledger, newest first (UUIDv7 IDs grow with time). */
+  /** The variant's ledger, newest first. */
   async history(variantId: string, args: PageArgs): Promise<Connection<InventoryChange>> {
-    const window = pageWindow(args, (raw) => (typeof raw === 'string' && UUID.test(raw) ? raw : null));
+    const window = pageWindow(args, (raw) => {
+      const [at, id] = (Array.isArray(raw) ? raw : []) as unknown[];
+      const time = typeof at === 'string' ? new Date(at) : null;
+      return time && !Number.isNaN(time.getTime()) && typeof id === 'string' && UUID.test(id) ? { time, id } : null;
+    });
+    const { cursor, backward } = window;
+    const beyond = backward ? 'gt' : 'lt';
+    const direction = backward ? 'asc' : 'desc';
     const rows = await this.prisma.inventoryChange.findMany({
       where: {
         variantId,
-        ...(window.cursor && { id: window.backward ? { gt: window.cursor } : { lt: window.cursor } }),
+        ...(cursor && {
+          OR: [{ createdAt: { [beyond]: cursor.time } }, { createdAt: cursor.time, id: { [beyond]: cursor.id } }],
+        }),
       },
-      orderBy: { id: window.backward ? 'asc' : 'desc' },
+      orderBy: [{ createdAt: direction }, { id: direction }],
       take: window.limit + 1,
     });
     return toConnection(
       rows,
       window,
-      (change) => change.id,
+      (change) => [change.createdAt.toISOString(), change.id],
       () => this.prisma.inventoryChange.count({ where: { variantId } }),
     );
   }

@@ -33,15 +33,18 @@ export const orderResolvers: Resolvers = {
   },
 
   Mutation: {
-    checkoutComplete: async (_, { input }, ctx) =>
-      orderPayload(
-        await ctx.checkout.complete({
-          cartId: databaseIdOrUnknown(input.cartId, 'Cart'),
-          provider: input.payment.provider,
-          token: input.payment.token,
-          idempotencyKey: input.idempotencyKey,
-        }),
-      ),
+    checkoutComplete: async (_, { input }, ctx) => {
+      const outcome = await ctx.checkout.complete({
+        cartId: databaseIdOrUnknown(input.cartId, 'Cart'),
+        provider: input.payment.provider,
+        token: input.payment.token,
+        idempotencyKey: input.idempotencyKey,
+      });
+      // A replay after the cart is gone must not hand a customer's order to whoever repeats the request.
+      const order = outcome.value;
+      if (order?.accountId && !canViewOrder(ctx, order)) throw ctx.viewer ? forbidden() : unauthenticated();
+      return orderPayload(outcome);
+    },
     orderFulfill: async (_, { input }, ctx) =>
       orderPayload(await ctx.orders.fulfill(actor(ctx), orderId(input.orderId), input)),
     orderMarkShipped: async (_, { input }, ctx) =>
