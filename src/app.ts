@@ -24,6 +24,8 @@ import { ensureFirstAdmin } from './modules/account/firstAdmin.js';
 import { startReservationSweeper } from './modules/checkout/reservationSweeper.js';
 import { OrderService } from './modules/order/service.js';
 import { SandboxProvider } from './modules/payment/sandbox.js';
+import { PaymentService } from './modules/payment/service.js';
+import { paymentWebhookRouter } from './modules/payment/webhookRoute.js';
 import { connectRedis, type Redis } from './redis.js';
 import { maskError } from './graphql/errors.js';
 import { rejectNulCharacters } from './graphql/nulCharacters.js';
@@ -70,7 +72,7 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
     accessTokens: accessTokens(config),
     loginThrottle: new LoginThrottle(redis, config.REDIS_KEY_PREFIX),
     refreshTokenTtlDays: config.REFRESH_TOKEN_TTL_DAYS,
-    paymentProviders: new Map([['sandbox', new SandboxProvider()]]),
+    paymentProviders: new Map([['sandbox', new SandboxProvider(config.PAYMENT_WEBHOOK_SECRET)]]),
     reservationMinutes: config.CHECKOUT_RESERVATION_MINUTES,
   };
   const sessions = createSessions(services);
@@ -120,6 +122,12 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
+  app.use(
+    paymentWebhookRouter(
+      services.paymentProviders,
+      new PaymentService(database.prisma, services.paymentProviders, logger),
+    ),
+  );
   app.get('/readyz', async (req, res) => {
     try {
       await database.prisma.$queryRaw`SELECT 1`;

@@ -67,10 +67,15 @@ const schema = z.object({
     .max(7 * 24 * 60)
     .default(30),
   RESERVATION_SWEEP_INTERVAL_MS: z.coerce.number().int().min(50).default(60_000),
+  /** Shared secret the payment processor signs webhook deliveries with (HMAC-SHA256). */
+  PAYMENT_WEBHOOK_SECRET: z.preprocess(emptyAsUndefined, z.string().min(32, 'at least 32 characters').optional()),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(10_000),
 });
 
-export type Config = Omit<z.infer<typeof schema>, 'JWT_SECRET'> & { JWT_SECRET: string };
+export type Config = Omit<z.infer<typeof schema>, 'JWT_SECRET' | 'PAYMENT_WEBHOOK_SECRET'> & {
+  JWT_SECRET: string;
+  PAYMENT_WEBHOOK_SECRET: string;
+};
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -85,6 +90,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const config = parsed.data;
   const problems = [
     !config.JWT_SECRET && config.NODE_ENV === 'production' && 'JWT_SECRET: required in production',
+    !config.PAYMENT_WEBHOOK_SECRET &&
+      config.NODE_ENV === 'production' &&
+      'PAYMENT_WEBHOOK_SECRET: required in production',
     config.ADMIN_EMAIL && !config.ADMIN_PASSWORD && 'ADMIN_PASSWORD: required with ADMIN_EMAIL',
     config.ADMIN_PASSWORD && !config.ADMIN_EMAIL && 'ADMIN_EMAIL: required with ADMIN_PASSWORD',
     config.JWT_PREVIOUS_KEYS.some(({ kid }) => kid === config.JWT_KEY_ID) &&
@@ -92,5 +100,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   ].filter(Boolean);
   if (problems.length) throw new ConfigError(`Invalid configuration:\n  ${problems.join('\n  ')}`);
   // Outside production a random secret per process keeps development free of hard-coded keys.
-  return { ...config, JWT_SECRET: config.JWT_SECRET ?? randomBytes(32).toString('base64url') };
+  return {
+    ...config,
+    JWT_SECRET: config.JWT_SECRET ?? randomBytes(32).toString('base64url'),
+    PAYMENT_WEBHOOK_SECRET: config.PAYMENT_WEBHOOK_SECRET ?? randomBytes(32).toString('base64url'),
+  };
 }

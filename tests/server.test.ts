@@ -2,7 +2,13 @@
 // and configuration that refuses bad values.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../src/config.js';
-import { startTestServer, TEST_SECRET, type GraphQLResponse, type TestServer } from './support/testServer.js';
+import {
+  startTestServer,
+  TEST_SECRET,
+  TEST_WEBHOOK_SECRET,
+  type GraphQLResponse,
+  type TestServer,
+} from './support/testServer.js';
 
 let dev: TestServer;
 let prod: TestServer;
@@ -182,6 +188,7 @@ describe('loadConfig', () => {
         LOG_LEVEL: 'warn',
         STORE_CURRENCY: 'EUR',
         JWT_SECRET: TEST_SECRET,
+        PAYMENT_WEBHOOK_SECRET: TEST_WEBHOOK_SECRET,
       }),
     ).toMatchObject({
       NODE_ENV: 'production',
@@ -205,8 +212,21 @@ describe('loadConfig', () => {
     ['LOG_LEVEL is unknown', { LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
     ['STORE_CURRENCY is not an upper-case ISO 4217 code', { STORE_CURRENCY: 'usd' }, 'STORE_CURRENCY'],
     ['JWT_SECRET is too short', { JWT_SECRET: 'short' }, 'JWT_SECRET'],
-    ['JWT_SECRET is missing in production', { NODE_ENV: 'production' }, 'JWT_SECRET'],
-    ['JWT_SECRET is empty in production', { NODE_ENV: 'production', JWT_SECRET: '' }, 'JWT_SECRET'],
+    [
+      'JWT_SECRET is missing in production',
+      { NODE_ENV: 'production', PAYMENT_WEBHOOK_SECRET: TEST_WEBHOOK_SECRET },
+      'JWT_SECRET',
+    ],
+    [
+      'JWT_SECRET is empty in production',
+      { NODE_ENV: 'production', JWT_SECRET: '', PAYMENT_WEBHOOK_SECRET: TEST_WEBHOOK_SECRET },
+      'JWT_SECRET',
+    ],
+    [
+      'PAYMENT_WEBHOOK_SECRET is missing in production',
+      { NODE_ENV: 'production', JWT_SECRET: TEST_SECRET },
+      'PAYMENT_WEBHOOK_SECRET',
+    ],
     ['a previous key reuses the current key id', { JWT_PREVIOUS_KEYS: `k1:${'s'.repeat(32)}` }, 'JWT_PREVIOUS_KEYS'],
     ['a previous key has no key id', { JWT_PREVIOUS_KEYS: 's'.repeat(40) }, 'JWT_PREVIOUS_KEYS'],
     ['only ADMIN_EMAIL is set', { ADMIN_EMAIL: 'admin@example.com' }, 'ADMIN_PASSWORD'],
@@ -235,7 +255,9 @@ describe('loadConfig', () => {
 
   it('says what production is missing', () => {
     expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(
-      new ConfigError('Invalid configuration:\n  JWT_SECRET: required in production'),
+      new ConfigError(
+        'Invalid configuration:\n  JWT_SECRET: required in production\n  PAYMENT_WEBHOOK_SECRET: required in production',
+      ),
     );
   });
 });

@@ -846,6 +846,12 @@ export type Mutation = {
   passwordReset: PasswordResetPayload;
   /** Emails a single-use link to set a new password, if the address belongs to an account. Always succeeds. Public. */
   passwordResetRequest: PasswordResetRequestPayload;
+  /** Captures an authorized payment, all of it unless `amount` says less. Staff only. */
+  paymentCapture: PaymentOperationPayload;
+  /** Refunds part or all of a captured payment, never more than was captured. Staff only. */
+  paymentRefund: PaymentOperationPayload;
+  /** Releases an authorized payment that was never captured. Staff only. */
+  paymentVoid: PaymentOperationPayload;
   /** Creates a product, optionally with its first variants. Staff only. */
   productCreate: ProductCreatePayload;
   /** Deletes a product and its variants. Staff only. */
@@ -1046,6 +1052,24 @@ export type MutationPasswordResetRequestArgs = {
 
 
 /** The root of every change. Each mutation takes one `input` and returns a payload with `userErrors`. */
+export type MutationPaymentCaptureArgs = {
+  input: PaymentCaptureInput;
+};
+
+
+/** The root of every change. Each mutation takes one `input` and returns a payload with `userErrors`. */
+export type MutationPaymentRefundArgs = {
+  input: PaymentRefundInput;
+};
+
+
+/** The root of every change. Each mutation takes one `input` and returns a payload with `userErrors`. */
+export type MutationPaymentVoidArgs = {
+  input: PaymentVoidInput;
+};
+
+
+/** The root of every change. Each mutation takes one `input` and returns a payload with `userErrors`. */
 export type MutationProductCreateArgs = {
   input: ProductCreateInput;
 };
@@ -1115,6 +1139,8 @@ export type Order = Node & {
   lines: Array<OrderLine>;
   /** The human-friendly order number, such as 1001. */
   number: Scalars['Int']['output'];
+  /** The order's payment: what was authorized, captured and refunded. Null for an order that cost nothing. */
+  payment?: Maybe<PaymentSummary>;
   /** Shipping. */
   shipping: Money;
   /** Where it ships. */
@@ -1312,12 +1338,62 @@ export type PasswordResetRequestPayload = {
   userErrors: Array<UserError>;
 };
 
+/** A capture. */
+export type PaymentCaptureInput = {
+  /** How much to capture; all that was authorized when omitted. */
+  amount?: InputMaybe<Scalars['Decimal']['input']>;
+  /** A key made once per capture and sent again on retries (8 to 100 characters). */
+  idempotencyKey: Scalars['String']['input'];
+  /** The order's global ID. */
+  orderId: Scalars['ID']['input'];
+};
+
 /** How to pay. */
 export type PaymentInput = {
   /** The payment provider, such as `sandbox`. */
   provider: Scalars['String']['input'];
   /** The provider's one-time token for the card or wallet, made by its client-side library. */
   token: Scalars['String']['input'];
+};
+
+/** The result of a capture, void or refund. */
+export type PaymentOperationPayload = {
+  __typename?: 'PaymentOperationPayload';
+  /** The order with its payment as it is now; null when there are user errors. */
+  order?: Maybe<Order>;
+  /** Why the operation could not be done. */
+  userErrors: Array<UserError>;
+};
+
+/** A refund. */
+export type PaymentRefundInput = {
+  /** How much to refund. */
+  amount: Scalars['Decimal']['input'];
+  /** A key made once per refund and sent again on retries (8 to 100 characters). */
+  idempotencyKey: Scalars['String']['input'];
+  /** The order's global ID. */
+  orderId: Scalars['ID']['input'];
+};
+
+/** Where an order's payment stands. */
+export type PaymentSummary = {
+  __typename?: 'PaymentSummary';
+  /** The amount authorized. */
+  amount: Money;
+  /** The amount captured so far. */
+  captured: Money;
+  /** The amount refunded so far. */
+  refunded: Money;
+  /** PENDING, AUTHORIZED, CAPTURED, VOIDED, DECLINED or FAILED. */
+  status: Scalars['String']['output'];
+};
+
+/** A void. */
+export type PaymentVoidInput = {
+  /** A key made once per void and sent again on retries (8 to 100 characters). */
+  idempotencyKey: Scalars['String']['input'];
+  /** The order's global ID. */
+  orderId: Scalars['ID']['input'];
 };
 
 /** Something the store sells, in one or more variants. */
@@ -2030,7 +2106,12 @@ export type ResolversTypes = ResolversObject<{
   PasswordResetPayload: ResolverTypeWrapper<PasswordResetPayload>;
   PasswordResetRequestInput: PasswordResetRequestInput;
   PasswordResetRequestPayload: ResolverTypeWrapper<PasswordResetRequestPayload>;
+  PaymentCaptureInput: PaymentCaptureInput;
   PaymentInput: PaymentInput;
+  PaymentOperationPayload: ResolverTypeWrapper<Omit<PaymentOperationPayload, 'order'> & { order?: Maybe<ResolversTypes['Order']> }>;
+  PaymentRefundInput: PaymentRefundInput;
+  PaymentSummary: ResolverTypeWrapper<PaymentSummary>;
+  PaymentVoidInput: PaymentVoidInput;
   Product: ResolverTypeWrapper<ProductModel>;
   ProductConnection: ResolverTypeWrapper<Connection<ProductModel>>;
   ProductCreateInput: ProductCreateInput;
@@ -2161,7 +2242,12 @@ export type ResolversParentTypes = ResolversObject<{
   PasswordResetPayload: PasswordResetPayload;
   PasswordResetRequestInput: PasswordResetRequestInput;
   PasswordResetRequestPayload: PasswordResetRequestPayload;
+  PaymentCaptureInput: PaymentCaptureInput;
   PaymentInput: PaymentInput;
+  PaymentOperationPayload: Omit<PaymentOperationPayload, 'order'> & { order?: Maybe<ResolversParentTypes['Order']> };
+  PaymentRefundInput: PaymentRefundInput;
+  PaymentSummary: PaymentSummary;
+  PaymentVoidInput: PaymentVoidInput;
   Product: ProductModel;
   ProductConnection: Connection<ProductModel>;
   ProductCreateInput: ProductCreateInput;
@@ -2506,6 +2592,9 @@ export type MutationResolvers<ContextType = Context, ParentType extends Resolver
   passwordChange?: Resolver<ResolversTypes['PasswordChangePayload'], ParentType, ContextType, RequireFields<MutationPasswordChangeArgs, 'input'>>;
   passwordReset?: Resolver<ResolversTypes['PasswordResetPayload'], ParentType, ContextType, RequireFields<MutationPasswordResetArgs, 'input'>>;
   passwordResetRequest?: Resolver<ResolversTypes['PasswordResetRequestPayload'], ParentType, ContextType, RequireFields<MutationPasswordResetRequestArgs, 'input'>>;
+  paymentCapture?: Resolver<ResolversTypes['PaymentOperationPayload'], ParentType, ContextType, RequireFields<MutationPaymentCaptureArgs, 'input'>>;
+  paymentRefund?: Resolver<ResolversTypes['PaymentOperationPayload'], ParentType, ContextType, RequireFields<MutationPaymentRefundArgs, 'input'>>;
+  paymentVoid?: Resolver<ResolversTypes['PaymentOperationPayload'], ParentType, ContextType, RequireFields<MutationPaymentVoidArgs, 'input'>>;
   productCreate?: Resolver<ResolversTypes['ProductCreatePayload'], ParentType, ContextType, RequireFields<MutationProductCreateArgs, 'input'>>;
   productDelete?: Resolver<ResolversTypes['ProductDeletePayload'], ParentType, ContextType, RequireFields<MutationProductDeleteArgs, 'input'>>;
   productUpdate?: Resolver<ResolversTypes['ProductUpdatePayload'], ParentType, ContextType, RequireFields<MutationProductUpdateArgs, 'input'>>;
@@ -2528,6 +2617,7 @@ export type OrderResolvers<ContextType = Context, ParentType extends ResolversPa
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   lines?: Resolver<Array<ResolversTypes['OrderLine']>, ParentType, ContextType>;
   number?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  payment?: Resolver<Maybe<ResolversTypes['PaymentSummary']>, ParentType, ContextType>;
   shipping?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
   shippingAddress?: Resolver<ResolversTypes['MailingAddress'], ParentType, ContextType>;
   shippingMethod?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
@@ -2596,6 +2686,18 @@ export type PasswordResetPayloadResolvers<ContextType = Context, ParentType exte
 
 export type PasswordResetRequestPayloadResolvers<ContextType = Context, ParentType extends ResolversParentTypes['PasswordResetRequestPayload'] = ResolversParentTypes['PasswordResetRequestPayload']> = ResolversObject<{
   userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
+}>;
+
+export type PaymentOperationPayloadResolvers<ContextType = Context, ParentType extends ResolversParentTypes['PaymentOperationPayload'] = ResolversParentTypes['PaymentOperationPayload']> = ResolversObject<{
+  order?: Resolver<Maybe<ResolversTypes['Order']>, ParentType, ContextType>;
+  userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
+}>;
+
+export type PaymentSummaryResolvers<ContextType = Context, ParentType extends ResolversParentTypes['PaymentSummary'] = ResolversParentTypes['PaymentSummary']> = ResolversObject<{
+  amount?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
+  captured?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
+  refunded?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
+  status?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 }>;
 
 export type ProductResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Product'] = ResolversParentTypes['Product']> = ResolversObject<{
@@ -2788,6 +2890,8 @@ export type Resolvers<ContextType = Context> = ResolversObject<{
   PasswordChangePayload?: PasswordChangePayloadResolvers<ContextType>;
   PasswordResetPayload?: PasswordResetPayloadResolvers<ContextType>;
   PasswordResetRequestPayload?: PasswordResetRequestPayloadResolvers<ContextType>;
+  PaymentOperationPayload?: PaymentOperationPayloadResolvers<ContextType>;
+  PaymentSummary?: PaymentSummaryResolvers<ContextType>;
   Product?: ProductResolvers<ContextType>;
   ProductConnection?: ProductConnectionResolvers<ContextType>;
   ProductCreatePayload?: ProductCreatePayloadResolvers<ContextType>;

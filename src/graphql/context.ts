@@ -16,6 +16,7 @@ import { CheckoutService } from '../modules/checkout/service.js';
 import { createOrderLoaders } from '../modules/order/loaders.js';
 import { OrderService } from '../modules/order/service.js';
 import type { PaymentProvider } from '../modules/payment/provider.js';
+import { PaymentService } from '../modules/payment/service.js';
 
 /** What the server builds once and shares across requests. */
 export interface AppServices {
@@ -51,6 +52,7 @@ export interface Context {
   carts: CartService;
   checkout: CheckoutService;
   orders: OrderService;
+  payments: PaymentService;
 }
 
 export const createSessions = (app: AppServices) => new Sessions(app.prisma, app.accessTokens, app.refreshTokenTtlDays);
@@ -72,5 +74,6 @@ export function createContext(
     carts: new CartService(app.prisma),
     checkout: new CheckoutService(app.prisma, app.paymentProviders, app.storeCurrency, app.reservationMinutes),
     orders: new OrderService(app.prisma),
+    payments: new PaymentService(app.prisma, app.paymentProviders, request.logger),
   };
 }

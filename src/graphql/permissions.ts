@@ -7,6 +7,7 @@ import { catalogRules } from '../modules/catalog/rules.js';
 import { inventoryRules } from '../modules/inventory/rules.js';
 import { nodeRules } from '../modules/node/rules.js';
 import { orderRules } from '../modules/order/rules.js';
+import { paymentRules } from '../modules/payment/rules.js';
 import { sharedTypeRules } from './sharedRules.js';
 import type { Context } from './context.js';
 import { forbidden, isPublicError, unauthenticated } from './errors.js';
@@ -34,6 +35,7 @@ export const ruleTree: RuleTree = mergeRuleTrees([
   inventoryRules,
   cartRules,
   orderRules,
+  paymentRules,
 ]);
 
 export const permissions = shield(ruleTree, {

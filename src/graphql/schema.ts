@@ -13,6 +13,7 @@ import { catalogResolvers } from '../modules/catalog/resolvers.js';
 import { inventoryResolvers } from '../modules/inventory/resolvers.js';
 import { nodeResolvers } from '../modules/node/resolvers.js';
 import { orderResolvers } from '../modules/order/resolvers.js';
+import { paymentResolvers } from '../modules/payment/resolvers.js';
 import { permissions } from './permissions.js';
 import { scalarResolvers } from './scalars.js';
 
@@ -28,6 +29,7 @@ export const resolvers: Resolvers[] = [
   inventoryResolvers,
   cartResolvers,
   orderResolvers,
+  paymentResolvers,
 ];
 
 /** The schema without authorization, for tests that inspect it. */

@@ -31,6 +31,7 @@ export interface TestServer {
 }
 
 export const TEST_SECRET = 'test-secret-that-is-long-enough-for-hs256-signing';
+export const TEST_WEBHOOK_SECRET = 'test-webhook-secret-long-enough-for-hmac-sha256';
 
 export async function startTestServer(
   options: { env?: Record<string, string>; countStatements?: boolean } = {},
@@ -50,6 +51,7 @@ export async function startTestServer(
     REDIS_URL: process.env.REDIS_URL ?? '',
     REDIS_KEY_PREFIX: `agora-test-${crypto.randomUUID()}:`,
     JWT_SECRET: TEST_SECRET,
+    PAYMENT_WEBHOOK_SECRET: TEST_WEBHOOK_SECRET,
     ...options.env,
   });
   const app = await createApp(config, createLogger(config)).catch(async (error: unknown) => {

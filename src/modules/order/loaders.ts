@@ -1,4 +1,4 @@
-import type { Order, OrderEvent, OrderLine, PrismaClient } from '../../generated/prisma/client.js';
+import type { Order, OrderEvent, OrderLine, Payment, PrismaClient } from '../../generated/prisma/client.js';
 import { loaderByKey, loaderGroupedBy } from '../../db/batch.js';
 
 export function createOrderLoaders(prisma: PrismaClient) {
@@ -10,6 +10,15 @@ export function createOrderLoaders(prisma: PrismaClient) {
     linesByOrderId: loaderGroupedBy<string, OrderLine>(
       (orderIds) => prisma.orderLine.findMany({ where: { orderId: { in: [...orderIds] } }, orderBy: { id: 'asc' } }),
       (line) => line.orderId,
+    ),
+    /** Each order's current payment: the latest that was not declined or failed. */
+    paymentByOrderId: loaderByKey<string, Payment>(
+      (orderIds) =>
+        prisma.payment.findMany({
+          where: { orderId: { in: [...orderIds] }, status: { notIn: ['DECLINED', 'FAILED'] } },
+          orderBy: { createdAt: 'asc' },
+        }),
+      (payment) => payment.orderId,
     ),
     eventsByOrderId: loaderGroupedBy<string, OrderEvent>(
       (orderIds) =>

@@ -1,5 +1,5 @@
 // What Agora needs from a payment processor. Amounts are integer minor units. Every call carries the caller's
-// idempotency key, so a retried request never charges twice.
+// idempotency key, so a retried request never charges, captures or refunds twice.
 
 export type AuthorizeResult =
   | { status: 'authorized'; reference: string }
@@ -14,12 +14,37 @@ export interface AuthorizeRequest {
   idempotencyKey: string;
 }
 
+export interface PaymentOperationRequest {
+  /** The processor's reference from authorize. */
+  reference: string;
+  amount: number;
+  idempotencyKey: string;
+}
+
+/** An event the processor sent to the webhook endpoint, after its signature checked out. */
+export interface PaymentWebhookEvent {
+  id: string;
+  type: 'payment.authorized' | 'payment.failed' | 'payment.captured' | 'payment.refunded';
+  reference: string;
+  amount: number;
+}
+
 /** A failure worth retrying (timeout, processor outage): nothing was charged. */
 export class TransientPaymentError extends Error {
   override name = 'TransientPaymentError';
 }
 
+/** A webhook delivery that is not authentic, too old, or malformed. */
+export class InvalidWebhookError extends Error {
+  override name = 'InvalidWebhookError';
+}
+
 export interface PaymentProvider {
   readonly name: string;
   authorize(request: AuthorizeRequest): Promise<AuthorizeResult>;
+  capture(request: PaymentOperationRequest): Promise<void>;
+  void(request: Omit<PaymentOperationRequest, 'amount'>): Promise<void>;
+  refund(request: PaymentOperationRequest): Promise<void>;
+  /** The event in a webhook delivery; throws InvalidWebhookError unless it is signed, fresh and well-formed. */
+  verifyWebhook(rawBody: Buffer, headers: Record<string, string | string[] | undefined>): PaymentWebhookEvent;
 }

@@ -5,14 +5,21 @@
 //   tok_transient_error            fail transiently on the first attempt of an idempotency key, approve on retry
 //   tok_requires_action            wait for asynchronous confirmation (stays pending)
 // Any other token declines with invalid_token. Amounts must be 1 to 99 999 999 minor units. Results are kept per
-// idempotency key, as a real processor does, so a replayed authorization returns the first answer.
+// idempotency key, as a real processor does, so a replayed authorization returns the first answer. Webhook
+// deliveries are signed with PAYMENT_WEBHOOK_SECRET (see webhookSignature.ts).
 import { randomUUID } from 'node:crypto';
 import {
+  InvalidWebhookError,
   TransientPaymentError,
   type AuthorizeRequest,
   type AuthorizeResult,
+  type PaymentOperationRequest,
   type PaymentProvider,
+  type PaymentWebhookEvent,
 } from './provider.js';
+import { SIGNATURE_HEADER, verifyWebhookSignature } from './webhookSignature.js';
+
+const EVENT_TYPES = new Set(['payment.authorized', 'payment.failed', 'payment.captured', 'payment.refunded']);
 
 const MAX_AMOUNT = 99_999_999;
 
@@ -20,8 +27,13 @@ export class SandboxProvider implements PaymentProvider {
   readonly name = 'sandbox';
   private readonly results = new Map<string, AuthorizeResult>();
   private readonly transientFailures = new Set<string>();
+  private readonly operations = new Set<string>();
   /** Authorizations that reached the processor, for tests that count charges. */
   authorizations = 0;
+  /** Captures, voids and refunds that reached the processor, once per idempotency key. */
+  operationCount = 0;
+
+  constructor(private readonly webhookSecret: string) {}
 
   async authorize({ amount, token, idempotencyKey }: AuthorizeRequest): Promise<AuthorizeResult> {
     const known = this.results.get(idempotencyKey);
@@ -34,6 +46,44 @@ export class SandboxProvider implements PaymentProvider {
     if (result.status !== 'declined') this.authorizations += 1;
     this.results.set(idempotencyKey, result);
     return result;
+  }
+
+  async capture({ idempotencyKey }: PaymentOperationRequest): Promise<void> {
+    this.count(idempotencyKey);
+  }
+
+  async void({ idempotencyKey }: Omit<PaymentOperationRequest, 'amount'>): Promise<void> {
+    this.count(idempotencyKey);
+  }
+
+  async refund({ idempotencyKey }: PaymentOperationRequest): Promise<void> {
+    this.count(idempotencyKey);
+  }
+
+  verifyWebhook(rawBody: Buffer, headers: Record<string, string | string[] | undefined>): PaymentWebhookEvent {
+    verifyWebhookSignature(this.webhookSecret, rawBody, headers[SIGNATURE_HEADER]);
+    let event: Partial<PaymentWebhookEvent>;
+    try {
+      event = JSON.parse(rawBody.toString('utf8')) as Partial<PaymentWebhookEvent>;
+    } catch {
+      throw new InvalidWebhookError('body is not JSON');
+    }
+    const { id, type, reference, amount } = event;
+    if (
+      typeof id !== 'string' ||
+      !EVENT_TYPES.has(type ?? '') ||
+      typeof reference !== 'string' ||
+      !Number.isInteger(amount)
+    ) {
+      throw new InvalidWebhookError('not a payment event');
+    }
+    return { id, type: type!, reference, amount: amount! };
+  }
+
+  private count(idempotencyKey: string) {
+    if (this.operations.has(idempotencyKey)) return;
+    this.operations.add(idempotencyKey);
+    this.operationCount += 1;
   }
 
   private decide(amount: number, token: string): AuthorizeResult {

@@ -1,0 +1,31 @@
+// POST /webhooks/payments/:provider: the raw body is verified by the provider (signature, freshness) before
+// anything is parsed or applied; duplicates are acknowledged and ignored.
+import express, { type Router } from 'express';
+import { InvalidWebhookError, type PaymentProvider } from './provider.js';
+import type { PaymentService } from './service.js';
+
+export function paymentWebhookRouter(
+  providers: ReadonlyMap<string, PaymentProvider>,
+  payments: PaymentService,
+): Router {
+  const router = express.Router();
+  router.post('/webhooks/payments/:provider', express.raw({ type: '*/*', limit: '256kb' }), async (req, res) => {
+    const provider = providers.get(req.params.provider);
+    if (!provider) {
+      res.status(404).json({ error: 'unknown provider' });
+      return;
+    }
+    let event;
+    try {
+      event = provider.verifyWebhook(Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0), req.headers);
+    } catch (error) {
+      if (!(error instanceof InvalidWebhookError)) throw error;
+      req.log.warn({ provider: provider.name, reason: error.message }, 'webhook rejected');
+      res.status(400).json({ error: 'invalid webhook' });
+      return;
+    }
+    const applied = await payments.applyWebhook(provider.name, event);
+    res.json({ received: true, duplicate: !applied });
+  });
+  return router;
+}
