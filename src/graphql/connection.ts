@@ -1,6 +1,7 @@
 // Relay cursor connections over keyset pagination: a page is read in "scan order" from the cursor's key, one row
 // more than asked for to learn whether another page follows.
 import { badUserInput } from './errors.js';
+import { UUID } from './globalId.js';
 
 export const MAX_PAGE_SIZE = 100;
 export const DEFAULT_PAGE_SIZE = 20;
@@ -96,4 +97,26 @@ export function toConnection<T>(
     },
     totalCount,
   };
+}
+
+/** What newestFirst asks of a table: rows by an ID condition and order, and a count. */
+export interface NewestFirstSource<T> {
+  findMany(query: { idAfter?: { gt: string } | { lt: string }; descending: boolean; take: number }): Promise<T[]>;
+  count(): Promise<number>;
+}
+
+/** A keyset page of rows newest first, for tables whose UUIDv7 IDs grow with creation time. */
+export async function newestFirst<T extends { id: string }>(args: PageArgs, source: NewestFirstSource<T>) {
+  const window = pageWindow(args, (raw) => (typeof raw === 'string' && UUID.test(raw) ? raw : null));
+  const rows = await source.findMany({
+    ...(window.cursor && { idAfter: window.backward ? { gt: window.cursor } : { lt: window.cursor } }),
+    descending: !window.backward,
+    take: window.limit + 1,
+  });
+  return toConnection(
+    rows,
+    window,
+    (row) => row.id,
+    () => source.count(),
+  );
 }

@@ -1,8 +1,7 @@
 // An account's own details and addresses, and what admins do to accounts.
 import type { Account, Address, PrismaClient, Role } from '../../generated/prisma/client.js';
 import type { Viewer } from '../../auth/viewer.js';
-import { pageWindow, toConnection, type Connection, type PageArgs } from '../../graphql/connection.js';
-import { UUID } from '../../graphql/globalId.js';
+import { newestFirst, type Connection, type PageArgs } from '../../graphql/connection.js';
 import { fail, fromZodIssues, isUniqueViolation, succeed, userError, type Outcome } from '../userErrors.js';
 import { INVITATION_TTL_MS, issueSetPasswordEmail } from './authService.js';
 import type { Sessions } from './sessions.js';
@@ -109,24 +108,17 @@ export class AccountService {
   }
 
   /** Accounts newest first, as keyset pages. */
-  async list(args: PageArgs & { role?: Role | null }): Promise<Connection<Account>> {
+  list(args: PageArgs & { role?: Role | null }): Promise<Connection<Account>> {
     const where = args.role ? { role: args.role } : {};
-    const window = pageWindow(args, (raw) => (typeof raw === 'string' && UUID.test(raw) ? raw : null));
-    // UUIDv7 IDs grow with creation time, so the ID alone orders accounts by age.
-    const rows = await this.prisma.account.findMany({
-      where: {
-        ...where,
-        ...(window.cursor && { id: window.backward ? { gt: window.cursor } : { lt: window.cursor } }),
-      },
-      orderBy: { id: window.backward ? 'asc' : 'desc' },
-      take: window.limit + 1,
+    return newestFirst(args, {
+      findMany: ({ idAfter, descending, take }) =>
+        this.prisma.account.findMany({
+          where: { ...where, ...(idAfter && { id: idAfter }) },
+          orderBy: { id: descending ? 'desc' : 'asc' },
+          take,
+        }),
+      count: () => this.prisma.account.count({ where }),
     });
-    return toConnection(
-      rows,
-      window,
-      (account) => account.id,
-      () => this.prisma.account.count({ where }),
-    );
   }
 
   private async updateExisting(id: string, data: { role?: Role; disabledAt?: null }): Promise<Outcome<Account>> {

@@ -1,7 +1,6 @@
 // Orders after checkout: staff moves through the state machine, and the lists customers and staff read.
 import type { Order, OrderStatus, Prisma, PrismaClient } from '../../generated/prisma/client.js';
-import { pageWindow, toConnection, type Connection, type PageArgs } from '../../graphql/connection.js';
-import { UUID } from '../../graphql/globalId.js';
+import { newestFirst, type Connection, type PageArgs } from '../../graphql/connection.js';
 import { release, restock } from '../checkout/stock.js';
 import { fail, succeed, userError, type Outcome } from '../userErrors.js';
 import { moveOrder, type Move } from './stateMachine.js';
@@ -65,7 +64,7 @@ export class OrderService {
     return cancelled;
   }
 
-  async list(filter: OrderListFilter, args: PageArgs): Promise<Connection<Order>> {
+  list(filter: OrderListFilter, args: PageArgs): Promise<Connection<Order>> {
     const where: Prisma.OrderWhereInput = {
       ...(filter.status && { status: filter.status }),
       ...(filter.accountId && { accountId: filter.accountId }),
@@ -76,22 +75,15 @@ export class OrderService {
         },
       }),
     };
-    const window = pageWindow(args, (raw) => (typeof raw === 'string' && UUID.test(raw) ? raw : null));
-    // UUIDv7 IDs grow with creation time: newest first is ID descending.
-    const rows = await this.prisma.order.findMany({
-      where: {
-        ...where,
-        ...(window.cursor && { id: window.backward ? { gt: window.cursor } : { lt: window.cursor } }),
-      },
-      orderBy: { id: window.backward ? 'asc' : 'desc' },
-      take: window.limit + 1,
+    return newestFirst(args, {
+      findMany: ({ idAfter, descending, take }) =>
+        this.prisma.order.findMany({
+          where: { ...where, ...(idAfter && { id: idAfter }) },
+          orderBy: { id: descending ? 'desc' : 'asc' },
+          take,
+        }),
+      count: () => this.prisma.order.count({ where }),
     });
-    return toConnection(
-      rows,
-      window,
-      (order) => order.id,
-      () => this.prisma.order.count({ where }),
-    );
   }
 
   /** Guest tracking: both the number and the email must match, so numbers alone reveal nothing. */
