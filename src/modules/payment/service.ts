@@ -164,7 +164,11 @@ export class PaymentService {
     });
     if (!payment) return fail(userError(['orderId'], 'NOT_FOUND', 'No payment for this order.'));
     const planned = await plan(payment);
-    if ('userErrors' in planned) return planned;
+    if ('userErrors' in planned) {
+      // The payment may look done because a request with this very key just did it: replay that instead.
+      const sameKey = await this.prisma.paymentOperation.findUnique({ where: { key: request.idempotencyKey } });
+      return sameKey ? this.operate(request, kind, plan, attempt) : planned;
+    }
     const claimed = await this.prisma
       .$transaction(async (tx) => {
         // The key first: a concurrent request with the same key waits on it, then replays this one's result.
