@@ -23,6 +23,9 @@ import { logTransport, smtpTransport, startMailer } from './mail/mailer.js';
 import { ensureFirstAdmin } from './modules/account/firstAdmin.js';
 import { startReservationSweeper } from './modules/checkout/reservationSweeper.js';
 import { OrderService } from './modules/order/service.js';
+import { OrderStatusBus } from './modules/order/statusBus.js';
+import { useServer } from 'graphql-ws/use/ws';
+import { WebSocketServer } from 'ws';
 import { SandboxProvider } from './modules/payment/sandbox.js';
 import { PaymentService } from './modules/payment/service.js';
 import { paymentWebhookRouter } from './modules/payment/webhookRoute.js';
@@ -74,7 +77,9 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
     refreshTokenTtlDays: config.REFRESH_TOKEN_TTL_DAYS,
     paymentProviders: new Map([['sandbox', new SandboxProvider(config.PAYMENT_WEBHOOK_SECRET)]]),
     reservationMinutes: config.CHECKOUT_RESERVATION_MINUTES,
+    orderStatusBus: new OrderStatusBus(redis, `${config.REDIS_KEY_PREFIX}order-status`, logger),
   };
+  await services.orderStatusBus.start();
   const sessions = createSessions(services);
   const mailer = startMailer(
     database.prisma,
@@ -91,14 +96,36 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
   const app = express();
   app.disable('x-powered-by');
   const httpServer = http.createServer(app);
+  const schema = createSchema();
+  // Subscriptions: graphql-ws on the same port and path, signed in by an `authorization` connection parameter.
+  const subscriptions = useServer<{ authorization?: unknown }>(
+    {
+      schema,
+      context: async ({ connectionParams, extra }) =>
+        createContext(services, {
+          viewer: await viewerFromHeaders(
+            {
+              authorization:
+                typeof connectionParams?.authorization === 'string' ? connectionParams.authorization : undefined,
+            },
+            services.accessTokens,
+            (claims) => sessions.viewerFor(claims),
+          ),
+          clientAddress: extra.request.socket.remoteAddress ?? 'unknown',
+          logger,
+        }),
+    },
+    new WebSocketServer({ server: httpServer, path: '/graphql' }),
+  );
   const apollo = new ApolloServer<Context>({
-    schema: createSchema(),
+    schema,
     introspection: !production,
     includeStacktraceInErrorResponses: false,
     stopOnTerminationSignals: false, // main.ts owns shutdown: drain HTTP, then close the database
     formatError: (formatted) => maskError(formatted, false),
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
+      { serverWillStart: async () => ({ drainServer: () => subscriptions.dispose() as Promise<void> }) },
       operationLogging,
       rejectNulCharacters,
       production ? ApolloServerPluginLandingPageDisabled() : ApolloServerPluginLandingPageLocalDefault(),
@@ -163,6 +190,7 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
         await apollo.stop();
         await mailer.stop();
         await sweeper.stop();
+        await services.orderStatusBus.stop();
       } finally {
         await redis?.quit();
         await database.close();

@@ -1868,6 +1868,19 @@ export type StaffCreatePayload = {
   userErrors: Array<UserError>;
 };
 
+/** Live updates over WebSocket (graphql-ws, at the same /graphql URL; send `{ authorization: "Bearer …" }` as connection parameters). */
+export type Subscription = {
+  __typename?: 'Subscription';
+  /** The order each time its status changes. Only its customer and staff may subscribe. */
+  orderStatusChanged: Order;
+};
+
+
+/** Live updates over WebSocket (graphql-ws, at the same /graphql URL; send `{ authorization: "Bearer …" }` as connection parameters). */
+export type SubscriptionOrderStatusChangedArgs = {
+  orderId: Scalars['ID']['input'];
+};
+
 /** A refresh token to exchange. */
 export type TokenRefreshInput = {
   /** The refresh token from the last sign-in or refresh. */
@@ -2142,6 +2155,7 @@ export type ResolversTypes = ResolversObject<{
   StaffCreateInput: StaffCreateInput;
   StaffCreatePayload: ResolverTypeWrapper<Omit<StaffCreatePayload, 'account'> & { account?: Maybe<ResolversTypes['Account']> }>;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
+  Subscription: ResolverTypeWrapper<Record<PropertyKey, never>>;
   TokenRefreshInput: TokenRefreshInput;
   TokenRefreshPayload: ResolverTypeWrapper<TokenRefreshPayload>;
   UserError: ResolverTypeWrapper<UserError>;
@@ -2276,6 +2290,7 @@ export type ResolversParentTypes = ResolversObject<{
   StaffCreateInput: StaffCreateInput;
   StaffCreatePayload: Omit<StaffCreatePayload, 'account'> & { account?: Maybe<ResolversParentTypes['Account']> };
   String: Scalars['String']['output'];
+  Subscription: Record<PropertyKey, never>;
   TokenRefreshInput: TokenRefreshInput;
   TokenRefreshPayload: TokenRefreshPayload;
   UserError: UserError;
@@ -2821,6 +2836,10 @@ export type StaffCreatePayloadResolvers<ContextType = Context, ParentType extend
   userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
 }>;
 
+export type SubscriptionResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Subscription'] = ResolversParentTypes['Subscription']> = ResolversObject<{
+  orderStatusChanged?: SubscriptionResolver<ResolversTypes['Order'], "orderStatusChanged", ParentType, ContextType, RequireFields<SubscriptionOrderStatusChangedArgs, 'orderId'>>;
+}>;
+
 export type TokenRefreshPayloadResolvers<ContextType = Context, ParentType extends ResolversParentTypes['TokenRefreshPayload'] = ResolversParentTypes['TokenRefreshPayload']> = ResolversObject<{
   tokens?: Resolver<Maybe<ResolversTypes['AuthTokens']>, ParentType, ContextType>;
   userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
@@ -2909,6 +2928,7 @@ export type Resolvers<ContextType = Context> = ResolversObject<{
   SelectedOption?: SelectedOptionResolvers<ContextType>;
   ShippingMethod?: ShippingMethodResolvers<ContextType>;
   StaffCreatePayload?: StaffCreatePayloadResolvers<ContextType>;
+  Subscription?: SubscriptionResolvers<ContextType>;
   TokenRefreshPayload?: TokenRefreshPayloadResolvers<ContextType>;
   UserError?: UserErrorResolvers<ContextType>;
 }>;

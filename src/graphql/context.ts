@@ -15,6 +15,7 @@ import { InventoryService } from '../modules/inventory/service.js';
 import { CheckoutService } from '../modules/checkout/service.js';
 import { createOrderLoaders } from '../modules/order/loaders.js';
 import { OrderService } from '../modules/order/service.js';
+import type { OrderStatusBus } from '../modules/order/statusBus.js';
 import type { PaymentProvider } from '../modules/payment/provider.js';
 import { PaymentService } from '../modules/payment/service.js';
 
@@ -27,6 +28,7 @@ export interface AppServices {
   refreshTokenTtlDays: number;
   paymentProviders: ReadonlyMap<string, PaymentProvider>;
   reservationMinutes: number;
+  orderStatusBus: OrderStatusBus;
 }
 
 const createLoaders = (prisma: PrismaClient) => ({
@@ -53,6 +55,7 @@ export interface Context {
   checkout: CheckoutService;
   orders: OrderService;
   payments: PaymentService;
+  orderStatusBus: OrderStatusBus;
 }
 
 export const createSessions = (app: AppServices) => new Sessions(app.prisma, app.accessTokens, app.refreshTokenTtlDays);
@@ -72,8 +75,15 @@ export function createContext(
     accounts: new AccountService(app.prisma, sessions),
     inventory: new InventoryService(app.prisma),
     carts: new CartService(app.prisma),
-    checkout: new CheckoutService(app.prisma, app.paymentProviders, app.storeCurrency, app.reservationMinutes),
-    orders: new OrderService(app.prisma),
-    payments: new PaymentService(app.prisma, app.paymentProviders, request.logger),
+    checkout: new CheckoutService(
+      app.prisma,
+      app.paymentProviders,
+      app.storeCurrency,
+      app.reservationMinutes,
+      app.orderStatusBus,
+    ),
+    orders: new OrderService(app.prisma, app.orderStatusBus),
+    orderStatusBus: app.orderStatusBus,
+    payments: new PaymentService(app.prisma, app.paymentProviders, request.logger, app.orderStatusBus),
   };
 }

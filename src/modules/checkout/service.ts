@@ -5,6 +5,7 @@ import type { Order, PrismaClient } from '../../generated/prisma/client.js';
 import { fail, requestError, succeed, userError, type Outcome, type UserError } from '../userErrors.js';
 import { cartTotals } from '../cart/pricing.js';
 import { moveOrder } from '../order/stateMachine.js';
+import type { OrderStatusBus } from '../order/statusBus.js';
 import { TransientPaymentError, type AuthorizeResult, type PaymentProvider } from '../payment/provider.js';
 import { release, reserve, sell, type StockLine } from './stock.js';
 
@@ -32,6 +33,7 @@ export class CheckoutService {
     private readonly providers: ReadonlyMap<string, PaymentProvider>,
     private readonly currency: string,
     private readonly reservationMinutes: number,
+    private readonly bus: OrderStatusBus | null = null,
   ) {}
 
   async complete(request: CheckoutRequest): Promise<Outcome<Order>> {
@@ -207,6 +209,18 @@ export class CheckoutService {
 
   /** Transaction 2: applies the processor's answer to the payment, the order and the stock. */
   private async settle(
+    order: Order,
+    lines: StockLine[],
+    paymentId: string | null,
+    result: AuthorizeResult | 'transient',
+  ): Promise<Outcome<Order>> {
+    const outcome = await this.applyResult(order, lines, paymentId, result);
+    const pending = result !== 'transient' && result.status === 'pending';
+    if (!pending) this.bus?.publish({ id: order.id, status: outcome.value ? 'PAID' : 'CANCELLED' });
+    return outcome;
+  }
+
+  private applyResult(
     order: Order,
     lines: StockLine[],
     paymentId: string | null,

@@ -55,6 +55,26 @@ export const orderResolvers: Resolvers = {
       orderPayload(await ctx.orders.cancel(actor(ctx), orderId(input.orderId), input.note)),
   },
 
+  Subscription: {
+    orderStatusChanged: {
+      // Checked once when the subscription starts; the stream then carries only this order's changes.
+      subscribe: async function* (_, { orderId: id }, ctx) {
+        const order = await ctx.loaders.orderById.load(requireDatabaseId(id, 'Order', 'orderId'));
+        if (!order || !canViewOrder(ctx, order)) throw ctx.viewer ? forbidden() : unauthenticated();
+        const stop = new AbortController();
+        try {
+          for await (const change of ctx.orderStatusBus.changes(order.id, stop.signal)) yield change;
+        } finally {
+          stop.abort();
+        }
+      },
+      resolve: async (change: { orderId: string }, _args: unknown, ctx: Context) => {
+        ctx.loaders.orderById.clear(change.orderId);
+        return (await ctx.loaders.orderById.load(change.orderId))!;
+      },
+    },
+  },
+
   Account: {
     orders: (account, args, ctx) => ctx.orders.list({ accountId: account.id }, args),
   },

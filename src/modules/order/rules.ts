@@ -1,6 +1,6 @@
 // Orders: the customer's own and staff's; tracking by number needs the email too; status changes are staff work.
 import type { Order } from '../../generated/prisma/client.js';
-import { isPublic, isStaff } from '../../auth/rules.js';
+import { isAuthenticated, isPublic, isStaff } from '../../auth/rules.js';
 import { isStaffRole } from '../../auth/viewer.js';
 import type { Context } from '../../graphql/context.js';
 import type { RuleTree } from '../../graphql/permissions.js';
@@ -16,6 +16,8 @@ const fields = <F extends string>(names: F[]) =>
 export const orderRules: RuleTree = {
   // order(id:) and orderByNumber check access themselves, once the order is loaded.
   Query: { order: isPublic, orderByNumber: isPublic, orders: isStaff },
+  // orderStatusChanged checks the order's owner when it starts (see resolvers.ts).
+  Subscription: { orderStatusChanged: isAuthenticated },
   Mutation: {
     checkoutComplete: holdsCartInput,
     orderFulfill: isStaff,

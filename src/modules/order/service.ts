@@ -4,6 +4,7 @@ import { newestFirst, type Connection, type PageArgs } from '../../graphql/conne
 import { release, restock } from '../checkout/stock.js';
 import { fail, succeed, userError, type Outcome } from '../userErrors.js';
 import { moveOrder, type Move } from './stateMachine.js';
+import type { OrderStatusBus } from './statusBus.js';
 
 export interface OrderListFilter {
   status?: OrderStatus | null;
@@ -13,7 +14,10 @@ export interface OrderListFilter {
 }
 
 export class OrderService {
-  constructor(private readonly prisma: PrismaClient) {}
+  constructor(
+    private readonly prisma: PrismaClient,
+    private readonly bus: OrderStatusBus | null = null,
+  ) {}
 
   fulfill(actorId: string, orderId: string, shipment: { carrier: string; trackingNumber: string }) {
     const carrier = shipment.carrier.trim();
@@ -101,7 +105,10 @@ export class OrderService {
       if (result && alongside) await alongside(tx, result.before);
       return result;
     });
-    if (moved) return succeed(moved.after);
+    if (moved) {
+      this.bus?.publish(moved.after);
+      return succeed(moved.after);
+    }
     const order = await this.prisma.order.findUnique({ where: { id: orderId } });
     return fail(
       order

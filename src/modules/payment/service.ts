@@ -6,6 +6,7 @@ import type { Logger } from '../../logger.js';
 import { release, sell } from '../checkout/stock.js';
 import { moveOrder } from '../order/stateMachine.js';
 import { fail, succeed, userError, type Outcome } from '../userErrors.js';
+import type { OrderStatusBus } from '../order/statusBus.js';
 import type { PaymentProvider, PaymentWebhookEvent } from './provider.js';
 
 interface OperationRequest {
@@ -30,6 +31,7 @@ export class PaymentService {
     private readonly prisma: PrismaClient,
     private readonly providers: ReadonlyMap<string, PaymentProvider>,
     private readonly logger: Logger,
+    private readonly bus: OrderStatusBus | null = null,
   ) {}
 
   /** Captures `amount` (default: all of it) of an authorized payment. */
@@ -82,7 +84,8 @@ export class PaymentService {
 
   /** Applies a verified webhook event once; a duplicate delivery returns false and changes nothing. */
   async applyWebhook(provider: string, event: PaymentWebhookEvent): Promise<boolean> {
-    return this.prisma.$transaction(async (tx) => {
+    const moved: Order[] = [];
+    const applied = await this.prisma.$transaction(async (tx) => {
       const fresh = await tx.$executeRaw`
         INSERT INTO payment_webhook_event (provider, event_id, type, received_at)
         VALUES (${provider}, ${event.id}, ${event.type}, now()) ON CONFLICT DO NOTHING`;
@@ -99,12 +102,13 @@ export class PaymentService {
         variantId ? [{ variantId, quantity }] : [],
       );
       if (event.type === 'payment.authorized' && payment.status === 'PENDING') {
-        const moved = await moveOrder(tx, payment.orderId, {
+        const paid = await moveOrder(tx, payment.orderId, {
           to: 'PAID',
           note: 'payment confirmed',
           data: { reservedUntil: null },
         });
-        if (!moved) {
+        if (paid) moved.push(paid.after);
+        if (!paid) {
           // the reservation expired first: the stock went back and the order was cancelled
           this.logger.warn({ orderId: payment.orderId }, 'payment confirmed for a cancelled order; void it');
           return true;
@@ -116,13 +120,13 @@ export class PaymentService {
           where: { id: payment.id },
           data: { status: 'FAILED', failureCode: 'async_failure' },
         });
-        if (
-          await moveOrder(tx, payment.orderId, {
-            to: 'CANCELLED',
-            note: 'payment failed',
-            data: { reservedUntil: null },
-          })
-        ) {
+        const cancelled = await moveOrder(tx, payment.orderId, {
+          to: 'CANCELLED',
+          note: 'payment failed',
+          data: { reservedUntil: null },
+        });
+        if (cancelled) {
+          moved.push(cancelled.after);
           await release(tx, lines);
         }
       } else if (event.type === 'payment.captured' && payment.status === 'AUTHORIZED') {
@@ -134,10 +138,13 @@ export class PaymentService {
         const refunded = Math.min(event.amount, payment.capturedAmount);
         await tx.payment.update({ where: { id: payment.id }, data: { refundedAmount: refunded } });
         const to = refunded === payment.capturedAmount ? 'REFUNDED' : 'PARTIALLY_REFUNDED';
-        await moveOrder(tx, payment.orderId, { to, note: 'refunded at the processor' });
+        const refundedOrder = await moveOrder(tx, payment.orderId, { to, note: 'refunded at the processor' });
+        if (refundedOrder) moved.push(refundedOrder.after);
       }
       return true;
     });
+    for (const order of moved) this.bus?.publish(order);
+    return applied;
   }
 
   /**
@@ -220,11 +227,12 @@ export class PaymentService {
       return fail(userError([], 'PAYMENT_FAILED', 'The payment processor did not accept the operation; retry later.'));
     }
     if (kind === 'REFUND') {
-      await this.prisma.$transaction(async (tx) => {
+      const refunded = await this.prisma.$transaction(async (tx) => {
         const after = await tx.payment.findUniqueOrThrow({ where: { id: payment.id } });
         const to = after.refundedAmount === after.capturedAmount ? 'REFUNDED' : 'PARTIALLY_REFUNDED';
-        await moveOrder(tx, request.orderId, { to, accountId: request.actorId, note: `refunded ${planned.amount}` });
+        return moveOrder(tx, request.orderId, { to, accountId: request.actorId, note: `refunded ${planned.amount}` });
       });
+      if (refunded) this.bus?.publish(refunded.after);
     }
     return succeed(await this.prisma.order.findUniqueOrThrow({ where: { id: request.orderId } }));
   }
