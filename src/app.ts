@@ -24,6 +24,8 @@ import { ensureFirstAdmin } from './modules/account/firstAdmin.js';
 import { startReservationSweeper } from './modules/checkout/reservationSweeper.js';
 import { OrderService } from './modules/order/service.js';
 import { OrderStatusBus } from './modules/order/statusBus.js';
+import { notifyOnStatusChange, orderEmailJobs } from './modules/order/notifications.js';
+import { bullQueue, inProcessQueue } from './jobs/queue.js';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import { SandboxProvider } from './modules/payment/sandbox.js';
@@ -80,6 +82,11 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
     orderStatusBus: new OrderStatusBus(redis, `${config.REDIS_KEY_PREFIX}order-status`, logger),
   };
   await services.orderStatusBus.start();
+  const emailJobs = orderEmailJobs(database.prisma);
+  const jobs = config.REDIS_URL
+    ? bullQueue(config.REDIS_URL, `${config.REDIS_KEY_PREFIX}bull`, emailJobs, logger)
+    : inProcessQueue(emailJobs, logger);
+  notifyOnStatusChange(services.orderStatusBus, jobs, logger);
   const sessions = createSessions(services);
   const mailer = startMailer(
     database.prisma,
@@ -191,6 +198,7 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
         await mailer.stop();
         await sweeper.stop();
         await services.orderStatusBus.stop();
+        await jobs.close();
       } finally {
         await redis?.quit();
         await database.close();

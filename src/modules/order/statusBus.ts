@@ -10,6 +10,8 @@ export interface OrderStatusChange {
   status: Order['status'];
 }
 
+const ANY_ORDER = Symbol('any order');
+
 export class OrderStatusBus {
   private readonly local = new EventEmitter().setMaxListeners(0);
   private subscriber: Redis | null = null;
@@ -44,6 +46,11 @@ export class OrderStatusBus {
     });
   }
 
+  /** Every change of every order, on this instance (including those relayed from others). */
+  onChange(listener: (change: OrderStatusChange) => void): void {
+    this.local.on(ANY_ORDER, listener);
+  }
+
   /** The order's changes from now on, until `signal` aborts. */
   async *changes(orderId: string, signal: AbortSignal): AsyncGenerator<OrderStatusChange> {
     try {
@@ -55,5 +62,6 @@ export class OrderStatusBus {
 
   private emitLocally(change: OrderStatusChange) {
     this.local.emit(change.orderId, change);
+    this.local.emit(ANY_ORDER, change);
   }
 }
