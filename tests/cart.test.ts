@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seedStoreSettings } from '../src/db/seed/store.js';
 import { toGlobalId } from '../src/graphql/globalId.js';
 import { startTestServer, type GraphQLResponse, type TestServer } from './support/testServer.js';
+import { BERLIN } from './support/fixtures.js';
 
 let server: TestServer;
 let staff: string;
@@ -169,15 +170,7 @@ const cost = (subtotal: string, shipping: string, tax: string, total: string) =>
 const ALL_METHODS = [{ name: 'Express' }, { name: 'Free local pickup' }, { name: 'Standard' }];
 const EU_NA_GB = ['US', 'CA', 'AT', 'BE', 'DE', 'DK', 'ES', 'FI', 'FR', 'IE', 'IT', 'NL', 'PL', 'PT', 'SE', 'GB'];
 
-const berlin = (overrides: Input = {}) => ({
-  firstName: 'Erika',
-  lastName: 'Mustermann',
-  line1: 'Unter den Linden 1',
-  city: 'Berlin',
-  postalCode: '10117',
-  countryCode: 'DE',
-  ...overrides,
-});
+const berlin = (overrides: Input = {}) => ({ ...BERLIN, ...overrides });
 const storedBerlin = {
   firstName: 'Erika',
   lastName: 'Mustermann',

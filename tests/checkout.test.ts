@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seedStoreSettings } from '../src/db/seed/store.js';
 import { databaseIdOf, toGlobalId } from '../src/graphql/globalId.js';
 import { startTestServer, type GraphQLResponse, type TestServer } from './support/testServer.js';
+import { BERLIN } from './support/fixtures.js';
 
 let server: TestServer;
 let staff: string;
@@ -195,14 +196,7 @@ async function createProduct(title: string, variant: { sku: string; title: strin
   } satisfies Variant;
 }
 
-const berlin = {
-  firstName: 'Erika',
-  lastName: 'Mustermann',
-  line1: 'Unter den Linden 1',
-  city: 'Berlin',
-  postalCode: '10117',
-  countryCode: 'DE',
-};
+const berlin = BERLIN;
 const storedBerlin = { ...berlin, company: null, line2: null, province: null, phone: null };
 
 interface CartSpec {

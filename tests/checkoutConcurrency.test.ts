@@ -7,6 +7,7 @@ import { seedStoreSettings } from '../src/db/seed/store.js';
 import type { Prisma } from '../src/generated/prisma/client.js';
 import { databaseIdOf, toGlobalId } from '../src/graphql/globalId.js';
 import { startTestServer, type GraphQLResponse, type TestServer } from './support/testServer.js';
+import { BERLIN } from './support/fixtures.js';
 
 const REAL_POSTGRES = Boolean(process.env.DATABASE_URL);
 const SHOPPERS = 200;
@@ -104,14 +105,7 @@ async function buyerFieldsFromTheApi() {
       'cartBuyerIdentityUpdate',
       'CartBuyerIdentityUpdateInput',
       {
-        shippingAddress: {
-          firstName: 'Erika',
-          lastName: 'Mustermann',
-          line1: 'Unter den Linden 1',
-          city: 'Berlin',
-          postalCode: '10117',
-          countryCode: 'DE',
-        },
+        shippingAddress: BERLIN,
       },
     ],
     [

@@ -7,6 +7,7 @@ import { seedStoreSettings } from '../src/db/seed/store.js';
 import { databaseIdOf, toGlobalId } from '../src/graphql/globalId.js';
 import { signWebhook } from '../src/modules/payment/webhookSignature.js';
 import { startTestServer, TEST_WEBHOOK_SECRET, type GraphQLResponse, type TestServer } from './support/testServer.js';
+import { BERLIN } from './support/fixtures.js';
 
 let server: TestServer;
 let staff: string;
@@ -128,14 +129,7 @@ async function makeVariant({ price = 1000, stock = 100 }: { price?: number; stoc
   return { id: variant.id, gid: toGlobalId('ProductVariant', variant.id) };
 }
 
-const berlin = {
-  firstName: 'Erika',
-  lastName: 'Mustermann',
-  line1: 'Unter den Linden 1',
-  city: 'Berlin',
-  postalCode: '10117',
-  countryCode: 'DE',
-};
+const berlin = BERLIN;
 
 async function cartMutation(name: string, input: Record<string, unknown>, token?: string) {
   const inputType = `${name[0]!.toUpperCase()}${name.slice(1)}Input`;
