@@ -1,7 +1,7 @@
 // Who may see and change accounts and addresses: the owner and staff; account management is for admins.
 import { rule } from 'graphql-shield';
 import type { Account, Address } from '../../generated/prisma/client.js';
-import { isAdmin, isAuthenticated, isPublic, isStaff } from '../../auth/rules.js';
+import { eachField, isAdmin, isAuthenticated, isPublic, isStaff } from '../../auth/rules.js';
 import { isStaffRole } from '../../auth/viewer.js';
 import type { Context } from '../../graphql/context.js';
 import { databaseIdOf } from '../../graphql/globalId.js';
@@ -40,9 +40,6 @@ export const ownsAddressInput = rule('ownsAddressInput', { cache: 'strict' })(as
   return !address || address.accountId === ctx.viewer.accountId ? true : forbidden();
 });
 
-const ownerOrStaff = <F extends string>(fields: F[], guard: typeof isSelfOrStaff) =>
-  Object.fromEntries(fields.map((field) => [field, guard])) as Record<F, typeof isSelfOrStaff>;
-
 export const accountRules: RuleTree = {
   Query: { viewer: isPublic, accounts: isStaff },
   Mutation: {
@@ -63,38 +60,32 @@ export const accountRules: RuleTree = {
     accountDisable: isAdmin,
     accountEnable: isAdmin,
   },
-  Account: ownerOrStaff(
-    [
-      'id',
-      'email',
-      'firstName',
-      'lastName',
-      'role',
-      'disabled',
-      'createdAt',
-      'addresses',
-      'defaultAddress',
-      'cart',
-      'orders',
-    ],
-    isSelfOrStaff,
-  ),
-  Address: ownerOrStaff(
-    [
-      'id',
-      'firstName',
-      'lastName',
-      'company',
-      'line1',
-      'line2',
-      'city',
-      'province',
-      'postalCode',
-      'countryCode',
-      'phone',
-    ],
-    ownsAddressOrStaff,
-  ),
+  Account: eachField(isSelfOrStaff, [
+    'id',
+    'email',
+    'firstName',
+    'lastName',
+    'role',
+    'disabled',
+    'createdAt',
+    'addresses',
+    'defaultAddress',
+    'cart',
+    'orders',
+  ]),
+  Address: eachField(ownsAddressOrStaff, [
+    'id',
+    'firstName',
+    'lastName',
+    'company',
+    'line1',
+    'line2',
+    'city',
+    'province',
+    'postalCode',
+    'countryCode',
+    'phone',
+  ]),
   AuthTokens: {
     accessToken: isPublic,
     accessTokenExpiresAt: isPublic,

@@ -1,7 +1,7 @@
 // Who may use a cart: anyone holding a guest cart's ID; only its customer (and staff) for a customer's cart.
 import { rule } from 'graphql-shield';
 import type { Cart } from '../../generated/prisma/client.js';
-import { isPublic } from '../../auth/rules.js';
+import { eachField, isPublic } from '../../auth/rules.js';
 import { isStaffRole } from '../../auth/viewer.js';
 import type { Context } from '../../graphql/context.js';
 import { forbidden, unauthenticated } from '../../graphql/errors.js';
@@ -26,9 +26,6 @@ export const holdsCartInput = rule('holdsCartInput', { cache: 'strict' })(async 
   return ctx.viewer ? forbidden() : unauthenticated();
 });
 
-const fields = <F extends string>(names: F[]) =>
-  Object.fromEntries(names.map((name) => [name, isPublic])) as Record<F, typeof isPublic>;
-
 export const cartRules: RuleTree = {
   // cart(id:) checks canUseCart itself: the cart to check is only known once loaded.
   Query: { cart: isPublic, shippingMethods: isPublic },
@@ -41,7 +38,7 @@ export const cartRules: RuleTree = {
     cartShippingMethodSelect: holdsCartInput,
   },
   // A cart is reached only through cart(id:), node(id:), Account.cart or a payload, each of which checks access.
-  Cart: fields([
+  Cart: eachField(isPublic, [
     'id',
     'lines',
     'totalQuantity',
@@ -52,11 +49,11 @@ export const cartRules: RuleTree = {
     'createdAt',
     'updatedAt',
   ]),
-  CartLine: fields(['id', 'merchandise', 'quantity', 'cost']),
-  CartLineCost: fields(['unitPrice', 'subtotal']),
-  CartCost: fields(['subtotal', 'shipping', 'tax', 'total']),
-  CartBuyerIdentity: fields(['email', 'shippingAddress']),
-  MailingAddress: fields([
+  CartLine: eachField(isPublic, ['id', 'merchandise', 'quantity', 'cost']),
+  CartLineCost: eachField(isPublic, ['unitPrice', 'subtotal']),
+  CartCost: eachField(isPublic, ['subtotal', 'shipping', 'tax', 'total']),
+  CartBuyerIdentity: eachField(isPublic, ['email', 'shippingAddress']),
+  MailingAddress: eachField(isPublic, [
     'firstName',
     'lastName',
     'company',
@@ -68,11 +65,11 @@ export const cartRules: RuleTree = {
     'countryCode',
     'phone',
   ]),
-  ShippingMethod: fields(['id', 'name', 'price', 'countries']),
-  CartCreatePayload: fields(['cart', 'userErrors']),
-  CartLinesAddPayload: fields(['cart', 'userErrors']),
-  CartLinesUpdatePayload: fields(['cart', 'userErrors']),
-  CartLinesRemovePayload: fields(['cart', 'userErrors']),
-  CartBuyerIdentityUpdatePayload: fields(['cart', 'userErrors']),
-  CartShippingMethodSelectPayload: fields(['cart', 'userErrors']),
+  ShippingMethod: eachField(isPublic, ['id', 'name', 'price', 'countries']),
+  CartCreatePayload: eachField(isPublic, ['cart', 'userErrors']),
+  CartLinesAddPayload: eachField(isPublic, ['cart', 'userErrors']),
+  CartLinesUpdatePayload: eachField(isPublic, ['cart', 'userErrors']),
+  CartLinesRemovePayload: eachField(isPublic, ['cart', 'userErrors']),
+  CartBuyerIdentityUpdatePayload: eachField(isPublic, ['cart', 'userErrors']),
+  CartShippingMethodSelectPayload: eachField(isPublic, ['cart', 'userErrors']),
 };

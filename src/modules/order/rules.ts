@@ -1,6 +1,6 @@
 // Orders: the customer's own and staff's; tracking by number needs the email too; status changes are staff work.
 import type { Order } from '../../generated/prisma/client.js';
-import { isAuthenticated, isPublic, isStaff } from '../../auth/rules.js';
+import { eachField, isAuthenticated, isPublic, isStaff } from '../../auth/rules.js';
 import { isStaffRole } from '../../auth/viewer.js';
 import type { Context } from '../../graphql/context.js';
 import type { RuleTree } from '../../graphql/permissions.js';
@@ -9,9 +9,6 @@ import { holdsCartInput } from '../cart/rules.js';
 /** Also used by order(id:) and node(id:). */
 export const canViewOrder = (ctx: Context, order: Pick<Order, 'accountId'>): boolean =>
   Boolean(ctx.viewer && (ctx.viewer.accountId === order.accountId || isStaffRole(ctx.viewer.role)));
-
-const fields = <F extends string>(names: F[]) =>
-  Object.fromEntries(names.map((name) => [name, isPublic])) as Record<F, typeof isPublic>;
 
 export const orderRules: RuleTree = {
   // order(id:) and orderByNumber check access themselves, once the order is loaded.
@@ -27,7 +24,7 @@ export const orderRules: RuleTree = {
   },
   // An order is reached only through entry points that check access: order(id:), orderByNumber, node(id:),
   // Account.orders (the account's own rule) and checkout.
-  Order: fields([
+  Order: eachField(isPublic, [
     'id',
     'number',
     'status',
@@ -44,11 +41,11 @@ export const orderRules: RuleTree = {
     'events',
     'createdAt',
   ]),
-  OrderLine: fields(['sku', 'productTitle', 'variantTitle', 'unitPrice', 'quantity', 'subtotal']),
-  OrderEvent: fields(['from', 'to', 'note', 'createdAt']),
-  OrderConnection: fields(['edges', 'nodes', 'pageInfo', 'totalCount']),
-  OrderEdge: fields(['cursor', 'node']),
-  CheckoutCompletePayload: fields(['order', 'userErrors']),
-  OrderFulfillPayload: fields(['order', 'userErrors']),
-  OrderTransitionPayload: fields(['order', 'userErrors']),
+  OrderLine: eachField(isPublic, ['sku', 'productTitle', 'variantTitle', 'unitPrice', 'quantity', 'subtotal']),
+  OrderEvent: eachField(isPublic, ['from', 'to', 'note', 'createdAt']),
+  OrderConnection: eachField(isPublic, ['edges', 'nodes', 'pageInfo', 'totalCount']),
+  OrderEdge: eachField(isPublic, ['cursor', 'node']),
+  CheckoutCompletePayload: eachField(isPublic, ['order', 'userErrors']),
+  OrderFulfillPayload: eachField(isPublic, ['order', 'userErrors']),
+  OrderTransitionPayload: eachField(isPublic, ['order', 'userErrors']),
 };
