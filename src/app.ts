@@ -1,6 +1,8 @@
 // Composition root: database, GraphQL server and HTTP routes, wired together once.
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import http from 'node:http';
+import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginDisableSuggestions } from '@apollo/server/plugin/disableSuggestions';
@@ -8,7 +10,10 @@ import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHt
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import { expressMiddleware } from '@as-integrations/express5';
+import { ErrorsAreMissesCache, InMemoryLRUCache } from '@apollo/utils.keyvaluecache';
+import cors from 'cors';
 import express from 'express';
+import helmet from 'helmet';
 import { pinoHttp } from 'pino-http';
 import { viewerFromHeaders } from './auth/requestViewer.js';
 import { accessTokens } from './auth/tokens.js';
@@ -32,7 +37,19 @@ import { SandboxProvider } from './modules/payment/sandbox.js';
 import { PaymentService } from './modules/payment/service.js';
 import { paymentWebhookRouter } from './modules/payment/webhookRoute.js';
 import { connectRedis, type Redis } from './redis.js';
-import { maskError } from './graphql/errors.js';
+import { RedisKeyValueCache } from './cache/redisKeyValueCache.js';
+import { formatError } from './graphql/errors.js';
+import { CostModel } from './graphql/protection/cost.js';
+import { executionTimeLimit } from './graphql/protection/executionTimeout.js';
+import { batchLimit, requestErrors } from './graphql/protection/httpGuards.js';
+import { memoryBuckets, redisBuckets } from './graphql/protection/leakyBucket.js';
+import { documentLimitRules } from './graphql/protection/limits.js';
+import { queryCost } from './graphql/protection/queryCost.js';
+import {
+  loadTrustedDocuments,
+  onlyTrustedDocuments,
+  PersistedQueryStore,
+} from './graphql/protection/trustedDocuments.js';
 import { rejectNulCharacters } from './graphql/nulCharacters.js';
 import { operationLogging } from './graphql/operationLogging.js';
 import { createSchema } from './graphql/schema.js';
@@ -102,8 +119,17 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
 
   const app = express();
   app.disable('x-powered-by');
-  const httpServer = http.createServer(app);
+  app.set('trust proxy', config.TRUST_PROXY);
+  const tls = config.TLS_CERT_FILE &&
+    config.TLS_KEY_FILE && { cert: readFileSync(config.TLS_CERT_FILE), key: readFileSync(config.TLS_KEY_FILE) };
+  const httpServer = tls ? https.createServer(tls, app) : http.createServer(app);
   const schema = createSchema();
+  const trusted = config.TRUSTED_DOCUMENTS_MANIFEST
+    ? await loadTrustedDocuments(config.TRUSTED_DOCUMENTS_MANIFEST)
+    : new Map<string, string>();
+  const registeredQueries = redis
+    ? new ErrorsAreMissesCache(new RedisKeyValueCache(redis, `${config.REDIS_KEY_PREFIX}apq:`))
+    : new InMemoryLRUCache<string>();
   // Subscriptions: graphql-ws on the same port and path, signed in by an `authorization` connection parameter.
   const subscriptions = useServer<{ authorization?: unknown }>(
     {
@@ -126,11 +152,39 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
   );
   const apollo = new ApolloServer<Context>({
     schema,
-    introspection: !production,
+    introspection: config.INTROSPECTION,
     includeStacktraceInErrorResponses: false,
     stopOnTerminationSignals: false, // main.ts owns shutdown: drain HTTP, then close the database
-    formatError: (formatted) => maskError(formatted, false),
+    csrfPrevention: true,
+    allowBatchedHttpRequests: config.MAX_BATCH_SIZE > 0,
+    parseOptions: { maxTokens: config.MAX_TOKENS },
+    validationRules: documentLimitRules({
+      depth: config.MAX_QUERY_DEPTH,
+      aliases: config.MAX_ALIASES,
+      directives: config.MAX_DIRECTIVES,
+      length: config.MAX_QUERY_LENGTH,
+      mutations: config.MAX_MUTATIONS,
+    }),
+    persistedQueries: {
+      cache: new PersistedQueryStore(trusted, config.TRUSTED_DOCUMENTS === 'strict' ? null : registeredQueries),
+      ttl: 24 * 60 * 60,
+    },
+    formatError: (formatted, error) => formatError(formatted, error, config.MAX_TOKENS),
     plugins: [
+      queryCost({
+        model: new CostModel(schema),
+        buckets: redis ? redisBuckets(redis, `${config.REDIS_KEY_PREFIX}cost:`) : memoryBuckets(),
+        maxCost: config.MAX_QUERY_COST,
+        limits: {
+          anonymous: config.RATE_LIMIT_ANONYMOUS,
+          customer: config.RATE_LIMIT_CUSTOMER,
+          staff: config.RATE_LIMIT_STAFF,
+        },
+      }),
+      executionTimeLimit(config.OPERATION_TIMEOUT_MS),
+      ...(config.TRUSTED_DOCUMENTS === 'strict'
+        ? [onlyTrustedDocuments(trusted, config.TRUSTED_DOCUMENTS_EXEMPT_ROLES)]
+        : []),
       ApolloServerPluginDrainHttpServer({ httpServer }),
       { serverWillStart: async () => ({ drainServer: () => subscriptions.dispose() as Promise<void> }) },
       operationLogging,
@@ -153,6 +207,13 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
       autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/readyz' },
     }),
   );
+  app.use(
+    helmet({
+      // Apollo's landing page (development only) loads Sandbox from its CDN.
+      contentSecurityPolicy: production ? undefined : false,
+      strictTransportSecurity: production ? { maxAge: 31_536_000, includeSubDomains: true } : false,
+    }),
+  );
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
@@ -173,7 +234,13 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
   });
   app.use(
     '/graphql',
-    express.json({ limit: '1mb' }),
+    cors({
+      origin: config.CORS_ORIGINS.includes('*') ? '*' : config.CORS_ORIGINS,
+      methods: ['GET', 'POST'],
+      maxAge: 600,
+    }),
+    express.json({ limit: config.MAX_BODY_BYTES }),
+    batchLimit(config.MAX_BATCH_SIZE),
     expressMiddleware(apollo, {
       context: async ({ req }) =>
         createContext(services, {
@@ -184,13 +251,15 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
     }),
   );
 
+  app.use(requestErrors);
+
   return {
     prisma: database.prisma,
     async listen() {
       await new Promise<void>((resolve) => httpServer.listen(config.PORT, config.HOST, resolve));
       const { port } = httpServer.address() as AddressInfo;
       const host = ['0.0.0.0', '::'].includes(config.HOST) ? 'localhost' : config.HOST;
-      return `http://${host}:${port}/graphql`;
+      return `${tls ? 'https' : 'http'}://${host}:${port}/graphql`;
     },
     async stop() {
       try {

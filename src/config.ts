@@ -4,6 +4,36 @@ import { z } from 'zod';
 
 const emptyAsUndefined = (value: unknown) => (value === '' ? undefined : value);
 const optionalUrl = z.preprocess(emptyAsUndefined, z.url({ protocol: /^postgres(ql)?$/ }).optional());
+const limit = (fallback: number) => z.coerce.number().int().min(0).default(fallback);
+const commaList = z
+  .string()
+  .default('')
+  .transform((value) =>
+    value
+      .split(',')
+      .map((item) => item.trim())
+      .filter(Boolean),
+  );
+/** A leaky bucket as "capacity/restore rate per second", e.g. "1000/50". */
+const bucket = (fallback: string) =>
+  z
+    .string()
+    .regex(/^\d+\/\d+(\.\d+)?$/, 'capacity/restore-rate-per-second, such as 1000/50')
+    .default(fallback)
+    .transform((value) => {
+      const [capacity, restoreRate] = value.split('/').map(Number) as [number, number];
+      return { capacity, restoreRate };
+    })
+    .refine(({ capacity, restoreRate }) => capacity > 0 && restoreRate > 0, 'capacity and restore rate above 0');
+/** Express's `trust proxy`: false, a hop count, or addresses/subnets/names such as "loopback, 10.0.0.0/8". */
+const trustProxy = z
+  .string()
+  .default('false')
+  .transform((value): boolean | number | string[] => {
+    if (value === 'false' || value === '') return false;
+    if (/^\d+$/.test(value)) return Number(value);
+    return value.split(',').map((item) => item.trim());
+  });
 
 const schema = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
@@ -70,15 +100,65 @@ const schema = z.object({
   /** Shared secret the payment processor signs webhook deliveries with (HMAC-SHA256). */
   PAYMENT_WEBHOOK_SECRET: z.preprocess(emptyAsUndefined, z.string().min(32, 'at least 32 characters').optional()),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(10_000),
+
+  // API protection: every limit is checked before execution; see docs/api-protection.md for the reasons.
+  MAX_QUERY_DEPTH: limit(12),
+  MAX_ALIASES: limit(30),
+  MAX_DIRECTIVES: limit(50),
+  MAX_TOKENS: limit(2_000),
+  MAX_QUERY_LENGTH: limit(20_000),
+  MAX_BODY_BYTES: limit(1_048_576),
+  /** Operations allowed in one batched HTTP request; 0 turns batching off. */
+  MAX_BATCH_SIZE: limit(0),
+  MAX_MUTATIONS: limit(5),
+  MAX_QUERY_COST: limit(1_000),
+  /** Defaults to on outside production. */
+  INTROSPECTION: z.enum(['true', 'false']).optional(),
+  RATE_LIMIT_ANONYMOUS: bucket('1000/50'),
+  RATE_LIMIT_CUSTOMER: bucket('1000/50'),
+  RATE_LIMIT_STAFF: bucket('2000/100'),
+  /** off: no trusted documents. allow: manifest operations run by hash, others too. strict: only manifest ones. */
+  TRUSTED_DOCUMENTS: z.enum(['off', 'allow', 'strict']).default('off'),
+  /** JSON file mapping each operation's SHA-256 to its text, produced by the front end's build. */
+  TRUSTED_DOCUMENTS_MANIFEST: z.preprocess(emptyAsUndefined, z.string().optional()),
+  /** Roles that may run operations outside the manifest in strict mode (staff tooling), e.g. "STAFF,ADMIN". */
+  TRUSTED_DOCUMENTS_EXEMPT_ROLES: commaList.pipe(z.array(z.enum(['CUSTOMER', 'STAFF', 'ADMIN']))),
+  /** Origins allowed to call the API from a browser; "*" for any. Defaults to "*" outside production, none in it. */
+  CORS_ORIGINS: z.preprocess(emptyAsUndefined, commaList.optional()),
+  TRUST_PROXY: trustProxy,
+  /** PEM files; with both set the server speaks HTTPS. */
+  TLS_CERT_FILE: z.preprocess(emptyAsUndefined, z.string().optional()),
+  TLS_KEY_FILE: z.preprocess(emptyAsUndefined, z.string().optional()),
+  OPERATION_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
+  /** PostgreSQL statement_timeout for the API's connections; 0 turns it off. */
+  STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(0).default(5_000),
 });
 
-export type Config = Omit<z.infer<typeof schema>, 'JWT_SECRET' | 'PAYMENT_WEBHOOK_SECRET'> & {
+export type Config = Omit<
+  z.infer<typeof schema>,
+  'JWT_SECRET' | 'PAYMENT_WEBHOOK_SECRET' | 'INTROSPECTION' | 'CORS_ORIGINS'
+> & {
   JWT_SECRET: string;
   PAYMENT_WEBHOOK_SECRET: string;
+  INTROSPECTION: boolean;
+  CORS_ORIGINS: string[];
 };
+
+export type Bucket = Config['RATE_LIMIT_ANONYMOUS'];
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
+}
+
+const PLACEHOLDER = /change.?me|example|placeholder|default|secret|password|test/i;
+
+/** Production secrets must be set and look generated: no placeholders, no long runs of a few characters. */
+function secretProblem(name: string, value: string | undefined): string | false {
+  if (!value) return `${name}: required in production`;
+  if (PLACEHOLDER.test(value) || new Set(value).size < 12) {
+    return `${name}: looks like a placeholder; generate one, e.g. with \`openssl rand -base64 48\``;
+  }
+  return false;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -88,20 +168,26 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`Invalid configuration:\n${problems.join('\n')}`);
   }
   const config = parsed.data;
+  const production = config.NODE_ENV === 'production';
   const problems = [
-    !config.JWT_SECRET && config.NODE_ENV === 'production' && 'JWT_SECRET: required in production',
-    !config.PAYMENT_WEBHOOK_SECRET &&
-      config.NODE_ENV === 'production' &&
-      'PAYMENT_WEBHOOK_SECRET: required in production',
+    production && secretProblem('JWT_SECRET', config.JWT_SECRET),
+    production && secretProblem('PAYMENT_WEBHOOK_SECRET', config.PAYMENT_WEBHOOK_SECRET),
     config.ADMIN_EMAIL && !config.ADMIN_PASSWORD && 'ADMIN_PASSWORD: required with ADMIN_EMAIL',
     config.ADMIN_PASSWORD && !config.ADMIN_EMAIL && 'ADMIN_EMAIL: required with ADMIN_PASSWORD',
     config.JWT_PREVIOUS_KEYS.some(({ kid }) => kid === config.JWT_KEY_ID) &&
       'JWT_PREVIOUS_KEYS: must not reuse the current JWT_KEY_ID',
+    config.TLS_CERT_FILE && !config.TLS_KEY_FILE && 'TLS_KEY_FILE: required with TLS_CERT_FILE',
+    config.TLS_KEY_FILE && !config.TLS_CERT_FILE && 'TLS_CERT_FILE: required with TLS_KEY_FILE',
+    config.TRUSTED_DOCUMENTS !== 'off' &&
+      !config.TRUSTED_DOCUMENTS_MANIFEST &&
+      'TRUSTED_DOCUMENTS_MANIFEST: required when TRUSTED_DOCUMENTS is allow or strict',
   ].filter(Boolean);
   if (problems.length) throw new ConfigError(`Invalid configuration:\n  ${problems.join('\n  ')}`);
   // Outside production a random secret per process keeps development free of hard-coded keys.
   return {
     ...config,
+    INTROSPECTION: config.INTROSPECTION ? config.INTROSPECTION === 'true' : !production,
+    CORS_ORIGINS: config.CORS_ORIGINS ?? (production ? [] : ['*']),
     JWT_SECRET: config.JWT_SECRET ?? randomBytes(32).toString('base64url'),
     PAYMENT_WEBHOOK_SECRET: config.PAYMENT_WEBHOOK_SECRET ?? randomBytes(32).toString('base64url'),
   };

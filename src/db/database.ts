@@ -13,7 +13,7 @@ export interface Database {
 }
 
 export async function openDatabase(
-  config: Pick<Config, 'DATABASE_URL' | 'DATA_DIR' | 'DATABASE_POOL_SIZE'>,
+  config: Pick<Config, 'DATABASE_URL' | 'DATA_DIR' | 'DATABASE_POOL_SIZE' | 'STATEMENT_TIMEOUT_MS'>,
   logger: Logger,
 ): Promise<Database> {
   const embedded = config.DATABASE_URL
@@ -28,8 +28,9 @@ export async function openDatabase(
     await embedded?.close();
     throw error;
   }
-  // PGlite has a single backend, so one pooled connection; more would only queue behind it.
-  const prisma = createPrismaClient(url, embedded ? 1 : config.DATABASE_POOL_SIZE);
+  // PGlite has a single backend, so one pooled connection; more would only queue behind it. It also runs each
+  // statement to the end: statement_timeout needs a real PostgreSQL server.
+  const prisma = createPrismaClient(url, embedded ? 1 : config.DATABASE_POOL_SIZE, config.STATEMENT_TIMEOUT_MS);
   return {
     prisma,
     embedded: Boolean(embedded),

@@ -1,6 +1,7 @@
 // GraphQL errors a client can act on, each with a stable `extensions.code`. Anything else is an internal error
 // whose details stay in the logs.
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
+import { LIMIT_CODES, tokenLimitError } from './protection/limits.js';
 
 export const PUBLIC_ERROR_CODES = new Set([
   'BAD_USER_INPUT',
@@ -12,6 +13,11 @@ export const PUBLIC_ERROR_CODES = new Set([
   'PERSISTED_QUERY_NOT_FOUND',
   'PERSISTED_QUERY_NOT_SUPPORTED',
   'OPERATION_RESOLUTION_FAILURE',
+  ...LIMIT_CODES,
+  'MAX_COST_EXCEEDED',
+  'THROTTLED',
+  'OPERATION_NOT_TRUSTED',
+  'OPERATION_TIMEOUT',
 ]);
 
 export const badUserInput = (message: string, argument?: string) =>
@@ -26,9 +32,29 @@ export const forbidden = () =>
 export const isPublicError = (error: unknown): error is GraphQLError =>
   error instanceof GraphQLError && PUBLIC_ERROR_CODES.has(String(error.extensions.code));
 
-/** Apollo's formatError: public errors pass as they are; everything else becomes a bare internal error. */
-export function maskError(formatted: GraphQLFormattedError, exposeDetails: boolean): GraphQLFormattedError {
-  if (PUBLIC_ERROR_CODES.has(String(formatted.extensions?.code)) || exposeDetails) return formatted;
+/**
+ * Apollo's formatError: public errors pass as they are; everything else becomes a bare internal error. Apollo files
+ * every validation error under GRAPHQL_VALIDATION_FAILED and every parse error under GRAPHQL_PARSE_FAILED; the
+ * protection limits among them get their own codes back here.
+ */
+export function formatError(
+  formatted: GraphQLFormattedError,
+  error: unknown,
+  maxTokens: number,
+): GraphQLFormattedError {
+  const original = error instanceof GraphQLError ? error.originalError : undefined;
+  if (formatted.extensions?.code === 'GRAPHQL_VALIDATION_FAILED' && isPublicError(original)) {
+    return { ...formatted, extensions: { ...formatted.extensions, code: original.extensions.code } };
+  }
+  if (formatted.extensions?.code === 'GRAPHQL_PARSE_FAILED' && original instanceof GraphQLError) {
+    const tokenLimit = tokenLimitError(original, maxTokens);
+    if (tokenLimit) return { message: tokenLimit.message, extensions: tokenLimit.extensions };
+  }
+  return maskError(formatted);
+}
+
+function maskError(formatted: GraphQLFormattedError): GraphQLFormattedError {
+  if (PUBLIC_ERROR_CODES.has(String(formatted.extensions?.code))) return formatted;
   return {
     message: 'Internal server error',
     ...(formatted.locations && { locations: formatted.locations }),

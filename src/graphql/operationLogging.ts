@@ -9,6 +9,8 @@ export const operationLogging: ApolloServerPlugin<Context> = {
       async willSendResponse({ operationName, operation, errors }) {
         contextValue.logger.info(
           {
+            accountId: contextValue.viewer?.accountId ?? null,
+            clientAddress: contextValue.clientAddress,
             operationName: operationName ?? null,
             operationType: operation?.operation ?? null,
             durationMs: Math.round(performance.now() - started),

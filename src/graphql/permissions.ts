@@ -10,7 +10,9 @@ import { orderRules } from '../modules/order/rules.js';
 import { paymentRules } from '../modules/payment/rules.js';
 import { sharedTypeRules } from './sharedRules.js';
 import type { Context } from './context.js';
+import { isStatementCancelled } from '../db/client.js';
 import { forbidden, isPublicError, unauthenticated } from './errors.js';
+import { operationTimeout } from './protection/executionTimeout.js';
 
 export type RuleTree = Record<string, Record<string, IRule | typeof allow>>;
 
@@ -47,6 +49,10 @@ export const permissions = shield(ruleTree, {
     const ctx = shieldContext as unknown as Context;
     if (thrown === null) return ctx.viewer ? forbidden() : unauthenticated();
     if (isPublicError(thrown)) return thrown;
+    if (isStatementCancelled(thrown)) {
+      ctx.logger.warn({ field: `${info.parentType.name}.${info.fieldName}` }, 'statement_timeout cancelled a query');
+      return operationTimeout();
+    }
     ctx.logger.error({ err: thrown, field: `${info.parentType.name}.${info.fieldName}` }, 'resolver failed');
     return new GraphQLError('Internal server error', { extensions: { code: 'INTERNAL_SERVER_ERROR' } });
   },

@@ -30,8 +30,10 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-export const TEST_SECRET = 'test-secret-that-is-long-enough-for-hs256-signing';
-export const TEST_WEBHOOK_SECRET = 'test-webhook-secret-long-enough-for-hmac-sha256';
+export const TEST_SECRET = 'Zq3v9KfT2mWx8LpR4nBy6HjD1sGc7AeU0oVi5tNk';
+export const TEST_WEBHOOK_SECRET = 'wH7cP2xL9qR4mV8tB3nK6yF1sJ5dG0aZeUoXi';
+
+const UNTHROTTLED = '1000000000/1000000000';
 
 export async function startTestServer(
   options: { env?: Record<string, string>; countStatements?: boolean } = {},
@@ -52,6 +54,10 @@ export async function startTestServer(
     REDIS_KEY_PREFIX: `agora-test-${crypto.randomUUID()}:`,
     JWT_SECRET: TEST_SECRET,
     PAYMENT_WEBHOOK_SECRET: TEST_WEBHOOK_SECRET,
+    // Suites fire bursts from one address; tests of throttling set their own buckets.
+    RATE_LIMIT_ANONYMOUS: UNTHROTTLED,
+    RATE_LIMIT_CUSTOMER: UNTHROTTLED,
+    RATE_LIMIT_STAFF: UNTHROTTLED,
     ...options.env,
   });
   const app = await createApp(config, createLogger(config)).catch(async (error: unknown) => {

@@ -14,7 +14,8 @@ if (!Number.isInteger(products) || products < 0 || (seed !== undefined && !Numbe
   console.error('usage: npm run db:seed -- [--products N] [--seed S]');
   process.exit(64);
 }
-const database = await openDatabase(config, createLogger({ LOG_LEVEL: 'warn' }));
+// One-off jobs may run long statements; the API's statement_timeout is for requests.
+const database = await openDatabase({ ...config, STATEMENT_TIMEOUT_MS: 0 }, createLogger({ LOG_LEVEL: 'warn' }));
 try {
   const counts = await seedCatalog(database.prisma, { products, seed });
   console.log(`Catalog: ${counts.categories} categories, ${counts.products} products, ${counts.variants} variants.`);

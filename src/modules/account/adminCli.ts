@@ -14,7 +14,8 @@ if (!values.email) {
   process.exit(64);
 }
 const config = loadConfig();
-const database = await openDatabase(config, createLogger({ LOG_LEVEL: 'warn' }));
+// One-off jobs may run long statements; the API's statement_timeout is for requests.
+const database = await openDatabase({ ...config, STATEMENT_TIMEOUT_MS: 0 }, createLogger({ LOG_LEVEL: 'warn' }));
 try {
   const token = await inviteAdmin(database.prisma, {
     email: values.email,
