@@ -13,6 +13,7 @@ import { expressMiddleware } from '@as-integrations/express5';
 import { ErrorsAreMissesCache, InMemoryLRUCache } from '@apollo/utils.keyvaluecache';
 import cors from 'cors';
 import express from 'express';
+import { parse, specifiedRules, validate } from 'graphql';
 import helmet from 'helmet';
 import { pinoHttp } from 'pino-http';
 import { viewerFromHeaders } from './auth/requestViewer.js';
@@ -124,6 +125,13 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
     config.TLS_KEY_FILE && { cert: readFileSync(config.TLS_CERT_FILE), key: readFileSync(config.TLS_KEY_FILE) };
   const httpServer = tls ? https.createServer(tls, app) : http.createServer(app);
   const schema = createSchema();
+  const limitRules = documentLimitRules({
+    depth: config.MAX_QUERY_DEPTH,
+    aliases: config.MAX_ALIASES,
+    directives: config.MAX_DIRECTIVES,
+    length: config.MAX_QUERY_LENGTH,
+    mutations: config.MAX_MUTATIONS,
+  });
   const trusted = config.TRUSTED_DOCUMENTS_MANIFEST
     ? await loadTrustedDocuments(config.TRUSTED_DOCUMENTS_MANIFEST)
     : new Map<string, string>();
@@ -134,6 +142,8 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
   const subscriptions = useServer<{ authorization?: unknown }>(
     {
       schema,
+      parse: (source) => parse(source, { maxTokens: config.MAX_TOKENS }),
+      validate: (target, document) => validate(target, document, [...specifiedRules, ...limitRules]),
       context: async ({ connectionParams, extra }) =>
         createContext(services, {
           viewer: await viewerFromHeaders(
@@ -148,7 +158,7 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
           logger,
         }),
     },
-    new WebSocketServer({ server: httpServer, path: '/graphql' }),
+    new WebSocketServer({ server: httpServer, path: '/graphql', maxPayload: config.MAX_BODY_BYTES }),
   );
   const apollo = new ApolloServer<Context>({
     schema,
@@ -158,13 +168,7 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
     csrfPrevention: true,
     allowBatchedHttpRequests: config.MAX_BATCH_SIZE > 0,
     parseOptions: { maxTokens: config.MAX_TOKENS },
-    validationRules: documentLimitRules({
-      depth: config.MAX_QUERY_DEPTH,
-      aliases: config.MAX_ALIASES,
-      directives: config.MAX_DIRECTIVES,
-      length: config.MAX_QUERY_LENGTH,
-      mutations: config.MAX_MUTATIONS,
-    }),
+    validationRules: limitRules,
     persistedQueries: {
       cache: new PersistedQueryStore(trusted, config.TRUSTED_DOCUMENTS === 'strict' ? null : registeredQueries),
       ttl: 24 * 60 * 60,
