@@ -20,6 +20,11 @@ describe('requested query cost', () => {
     [
       'a list inside each node counts its assumed size',
       '{ products(first: 10) { nodes { variants { sku } } } }',
+      2 + 10 * (1 + 5),
+    ],
+    [
+      'a list without @listSize counts as the default size',
+      '{ categories(first: 10) { nodes { children { name } } } }',
       2 + 10 * (1 + DEFAULT_LIST_SIZE),
     ],
     ['nodes(ids:) counts the IDs given', '{ nodes(ids: ["a", "b", "c"]) { id } }', 3],
@@ -37,8 +42,8 @@ describe('requested query cost', () => {
       products(first: 10) { nodes { ...Card variants @include(if: $full) { sku } } }
     }
     fragment Card on Product { categories { name } }`;
-    expect(cost(query, { full: false })).toBe(2 + 10 * (1 + DEFAULT_LIST_SIZE));
-    expect(cost(query, { full: true })).toBe(2 + 10 * (1 + 2 * DEFAULT_LIST_SIZE));
+    expect(cost(query, { full: false })).toBe(2 + 10 * (1 + 3));
+    expect(cost(query, { full: true })).toBe(2 + 10 * (1 + 3 + 5));
   });
 
   it('refuses a fragment bomb instead of expanding it', () => {
