@@ -229,7 +229,11 @@ describe('loadConfig', () => {
     ],
     [
       'JWT_SECRET is a placeholder in production',
-      { NODE_ENV: 'production', JWT_SECRET: 'change-me-change-me-change-me-change-me', PAYMENT_WEBHOOK_SECRET: TEST_WEBHOOK_SECRET },
+      {
+        NODE_ENV: 'production',
+        JWT_SECRET: 'change-me-change-me-change-me-change-me',
+        PAYMENT_WEBHOOK_SECRET: TEST_WEBHOOK_SECRET,
+      },
       'JWT_SECRET',
     ],
     [

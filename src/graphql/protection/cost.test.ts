@@ -56,7 +56,7 @@ describe('requested query cost', () => {
 
   it('answers variables that do not fit their types as bad user input', () => {
     expect(() => cost('query ($n: Int) { products(first: $n) { totalCount } }', { n: 'ten' })).toThrow(
-      expect.objectContaining({ extensions: expect.objectContaining({ code: 'BAD_USER_INPUT' }) }),
+      expect.objectContaining({ extensions: { code: 'BAD_USER_INPUT', http: { status: 400 } } }),
     );
   });
 });

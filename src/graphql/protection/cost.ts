@@ -44,7 +44,8 @@ export class CostModel {
   constructor(readonly schema: GraphQLSchema) {
     const cost = schema.getDirective('cost');
     const listSize = schema.getDirective('listSize');
-    if (!cost || !listSize) throw new Error('The schema lacks the @cost and @listSize directives (schema/cost.graphql)');
+    if (!cost || !listSize)
+      throw new Error('The schema lacks the @cost and @listSize directives (schema/cost.graphql)');
     this.costDirective = cost;
     this.listSizeDirective = listSize;
   }

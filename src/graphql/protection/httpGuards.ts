@@ -25,12 +25,20 @@ const BODY_ERRORS: Record<string, { code: string; message: (limit?: number) => s
     message: (limit) => `The request body is larger than the maximum of ${limit} bytes.`,
   },
   'entity.parse.failed': { code: 'BAD_REQUEST', message: () => 'The request body is not valid JSON.' },
-  'encoding.unsupported': { code: 'BAD_REQUEST', message: () => 'The request body’s content encoding is not supported.' },
+  'encoding.unsupported': {
+    code: 'BAD_REQUEST',
+    message: () => 'The request body’s content encoding is not supported.',
+  },
   'charset.unsupported': { code: 'BAD_REQUEST', message: () => 'The request body must be UTF-8.' },
 };
 
 /** Body-parser failures get a GraphQL-shaped answer; anything else is an internal error whose details stay in logs. */
-export const requestErrors: ErrorRequestHandler = (error: { type?: string; status?: number; limit?: number }, req, res, next) => {
+export const requestErrors: ErrorRequestHandler = (
+  error: { type?: string; status?: number; limit?: number },
+  req,
+  res,
+  next,
+) => {
   if (res.headersSent) return next(error);
   const known = error.type ? BODY_ERRORS[error.type] : undefined;
   if (known) {

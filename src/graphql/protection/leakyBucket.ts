@@ -69,7 +69,9 @@ type TakeCommand = (key: string, capacity: number, restoreRate: number, points: 
 export function redisBuckets(redis: Redis, keyPrefix: string): LeakyBuckets {
   // defineCommand runs the script by its SHA, loading it once per connection.
   redis.defineCommand('takeFromLeakyBucket', { numberOfKeys: 1, lua: TAKE_SCRIPT });
-  const takeFromLeakyBucket = (redis as unknown as { takeFromLeakyBucket: TakeCommand }).takeFromLeakyBucket.bind(redis);
+  const takeFromLeakyBucket = (redis as unknown as { takeFromLeakyBucket: TakeCommand }).takeFromLeakyBucket.bind(
+    redis,
+  );
   return {
     async take(key, points, limits) {
       const [taken, available] = await takeFromLeakyBucket(

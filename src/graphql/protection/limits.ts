@@ -5,6 +5,7 @@ import { maxDirectivesRule } from '@escape.tech/graphql-armor-max-directives';
 import {
   GraphQLError,
   Kind,
+  OperationTypeNode,
   type ASTVisitor,
   type SelectionSetNode,
   type ValidationContext,
@@ -78,7 +79,7 @@ const mutationCount =
       }, 0);
     return {
       OperationDefinition(operation) {
-        if (operation.operation !== 'mutation') return;
+        if (operation.operation !== OperationTypeNode.MUTATION) return;
         const found = count(operation.selectionSet, new Set());
         if (found > maximum) {
           context.reportError(

@@ -59,7 +59,10 @@ export class PersistedQueryStore implements KeyValueCache<string> {
 }
 
 /** Strict mode: operations outside the manifest are refused, except for the exempt roles (staff tooling). */
-export function onlyTrustedDocuments(trusted: TrustedDocuments, exemptRoles: readonly Role[]): ApolloServerPlugin<Context> {
+export function onlyTrustedDocuments(
+  trusted: TrustedDocuments,
+  exemptRoles: readonly Role[],
+): ApolloServerPlugin<Context> {
   return {
     async requestDidStart({ contextValue }) {
       const exempt = contextValue.viewer !== null && exemptRoles.includes(contextValue.viewer.role);
