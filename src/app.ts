@@ -27,6 +27,7 @@ import { LoginThrottle } from './auth/loginThrottle.js';
 import { createContext, createSessions, type AppServices, type Context } from './graphql/context.js';
 import { logTransport, smtpTransport, startMailer } from './mail/mailer.js';
 import { ensureFirstAdmin } from './modules/account/firstAdmin.js';
+import { auditStaffMutations } from './modules/audit/plugin.js';
 import { startReservationSweeper } from './modules/checkout/reservationSweeper.js';
 import { OrderService } from './modules/order/service.js';
 import { OrderStatusBus } from './modules/order/statusBus.js';
@@ -193,6 +194,7 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
       { serverWillStart: async () => ({ drainServer: () => subscriptions.dispose() as Promise<void> }) },
       operationLogging,
       rejectNulCharacters,
+      auditStaffMutations,
       production ? ApolloServerPluginLandingPageDisabled() : ApolloServerPluginLandingPageLocalDefault(),
       ...(production ? [ApolloServerPluginDisableSuggestions()] : []),
     ],

@@ -7,6 +7,7 @@ import { AccountService } from '../modules/account/accountService.js';
 import { AuthService } from '../modules/account/authService.js';
 import { createAccountLoaders } from '../modules/account/loaders.js';
 import { Sessions } from '../modules/account/sessions.js';
+import { AuditLogService } from '../modules/audit/service.js';
 import { createCatalogLoaders } from '../modules/catalog/loaders.js';
 import { createCartLoaders } from '../modules/cart/loaders.js';
 import { CartService } from '../modules/cart/service.js';
@@ -56,6 +57,7 @@ export interface Context {
   orders: OrderService;
   payments: PaymentService;
   orderStatusBus: OrderStatusBus;
+  auditLog: AuditLogService;
 }
 
 export const createSessions = (app: AppServices) => new Sessions(app.prisma, app.accessTokens, app.refreshTokenTtlDays);
@@ -85,5 +87,6 @@ export function createContext(
     orders: new OrderService(app.prisma, app.orderStatusBus),
     orderStatusBus: app.orderStatusBus,
     payments: new PaymentService(app.prisma, app.paymentProviders, request.logger, app.orderStatusBus),
+    auditLog: new AuditLogService(app.prisma),
   };
 }

@@ -2,6 +2,7 @@
 import { GraphQLError } from 'graphql';
 import { type allow, deny, shield, type IRule } from 'graphql-shield';
 import { accountRules } from '../modules/account/rules.js';
+import { auditRules } from '../modules/audit/rules.js';
 import { cartRules } from '../modules/cart/rules.js';
 import { catalogRules } from '../modules/catalog/rules.js';
 import { inventoryRules } from '../modules/inventory/rules.js';
@@ -38,6 +39,7 @@ export const ruleTree: RuleTree = mergeRuleTrees([
   cartRules,
   orderRules,
   paymentRules,
+  auditRules,
 ]);
 
 export const permissions = shield(ruleTree, {

@@ -8,6 +8,7 @@ import type { GraphQLSchema } from 'graphql';
 import { applyMiddleware } from 'graphql-middleware';
 import type { Resolvers } from '../generated/graphql.js';
 import { accountResolvers } from '../modules/account/resolvers.js';
+import { auditResolvers } from '../modules/audit/resolvers.js';
 import { cartResolvers } from '../modules/cart/resolvers.js';
 import { catalogResolvers } from '../modules/catalog/resolvers.js';
 import { inventoryResolvers } from '../modules/inventory/resolvers.js';
@@ -30,6 +31,7 @@ export const resolvers: Resolvers[] = [
   cartResolvers,
   orderResolvers,
   paymentResolvers,
+  auditResolvers,
 ];
 
 /** The schema without authorization, for tests that inspect it. */

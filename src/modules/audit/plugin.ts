@@ -1,0 +1,116 @@
+// Records every root Mutation field a STAFF or ADMIN viewer runs, from the executed operation and its result, so
+// that no resolver has to remember to. Customers' and guests' requests pass through untouched.
+//
+// Per field: who (the viewer's account and role when the request arrived), the operation's name, the field's name,
+// the global IDs it was about (see targets.ts), and the outcome:
+//   FAILED     the response has an error at the field itself (path = [the field's response key]): its resolver threw
+//              or was denied, such as FORBIDDEN from a rule; `errorCodes` are those errors' codes as the client got
+//              them. Errors deeper in the payload (a nested field the viewer may not read) do not count: the
+//              mutation itself ran.
+//   REJECTED   otherwise, when the payload the resolver returned has a non-empty `userErrors`.
+//   SUCCEEDED  otherwise.
+// Fields that never ran (the request failed validation, or an earlier field's error stopped the operation) are not
+// recorded. The entries of a request are written in one INSERT before the response is sent; a failed write is
+// logged and the response goes out unchanged.
+import type { ApolloServerPlugin } from '@apollo/server';
+import { OperationTypeNode, type GraphQLError, type GraphQLOutputType } from 'graphql';
+import { isStaffRole } from '../../auth/viewer.js';
+import type { Context } from '../../graphql/context.js';
+import { PUBLIC_ERROR_CODES } from '../../graphql/errors.js';
+import type { Logger } from '../../logger.js';
+import type { AuditRecord } from './service.js';
+import { argumentIds, distinct, payloadIds } from './targets.js';
+
+interface ExecutedField {
+  responseKey: string;
+  fieldName: string;
+  returnType: GraphQLOutputType;
+  argumentIds: string[];
+  /** What the resolver returned, once it has; an Error when it returned one (as graphql-shield does on denial). */
+  result?: unknown;
+}
+
+/** An error's code as the client sees it (see maskError): anything that is not a public code is internal. */
+const clientCode = (error: GraphQLError): string => {
+  const code = error.extensions?.code;
+  return typeof code === 'string' && PUBLIC_ERROR_CODES.has(code) ? code : 'INTERNAL_SERVER_ERROR';
+};
+
+/** The request's ID, as pino-http bound it to the request's logger (and sent it in `x-request-id`). */
+function requestIdOf(logger: Logger): string | null {
+  const req: unknown = logger.bindings().req;
+  const id = req && typeof req === 'object' ? (req as { id?: unknown }).id : undefined;
+  return typeof id === 'string' || typeof id === 'number' ? String(id) : null;
+}
+
+function hasUserErrors(result: unknown): boolean {
+  if (!result || typeof result !== 'object') return false;
+  const { userErrors } = result as { userErrors?: unknown };
+  return Array.isArray(userErrors) && userErrors.length > 0;
+}
+
+function outcomeOf(field: ExecutedField, errors: readonly GraphQLError[]): Pick<AuditRecord, 'outcome' | 'errorCodes'> {
+  const raised = errors.filter((error) => error.path?.length === 1 && error.path[0] === field.responseKey);
+  if (raised.length > 0 || field.result instanceof Error) {
+    const codes = raised.map(clientCode);
+    return { outcome: 'FAILED', errorCodes: distinct(codes.length ? codes : ['INTERNAL_SERVER_ERROR']) };
+  }
+  return { outcome: hasUserErrors(field.result) ? 'REJECTED' : 'SUCCEEDED', errorCodes: [] };
+}
+
+export const auditStaffMutations: ApolloServerPlugin<Context> = {
+  async requestDidStart({ contextValue }) {
+    // The viewer as the request arrived: a mutation that changes the actor's own role does not rewrite who they were.
+    const viewer = contextValue.viewer;
+    if (!viewer || !isStaffRole(viewer.role)) return;
+    const fields: ExecutedField[] = [];
+    return {
+      async executionDidStart({ operation }) {
+        if (operation.operation !== OperationTypeNode.MUTATION) return;
+        return {
+          willResolveField({ info, args }) {
+            if (info.path.prev !== undefined) return; // only the root Mutation fields
+            const definition = info.parentType.getFields()[info.fieldName];
+            const field: ExecutedField = {
+              responseKey: String(info.path.key),
+              fieldName: info.fieldName,
+              returnType: info.returnType,
+              argumentIds: definition ? argumentIds(definition, args) : [],
+            };
+            fields.push(field);
+            return (error, result) => {
+              field.result = error ?? result;
+            };
+          },
+        };
+      },
+
+      async willSendResponse({ operation, errors = [] }) {
+        if (fields.length === 0) return;
+        // Nothing here may fail the response: whatever goes wrong is logged instead.
+        try {
+          const requestId = requestIdOf(contextValue.logger);
+          const entries = fields.map((field): AuditRecord => ({
+            actorId: viewer.accountId,
+            actorRole: viewer.role,
+            operationName: operation?.name?.value ?? null,
+            mutation: field.fieldName,
+            targetIds: distinct([
+              ...field.argumentIds,
+              ...(field.result instanceof Error ? [] : payloadIds(field.returnType, field.result)),
+            ]),
+            ...outcomeOf(field, errors),
+            clientAddress: contextValue.clientAddress === 'unknown' ? null : contextValue.clientAddress,
+            requestId,
+          }));
+          await contextValue.auditLog.record(entries);
+        } catch (error) {
+          contextValue.logger.error(
+            { err: error, mutations: fields.map((field) => field.fieldName) },
+            'could not write the audit log; the response is sent regardless',
+          );
+        }
+      },
+    };
+  },
+};
