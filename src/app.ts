@@ -16,7 +16,7 @@ import express from 'express';
 import { parse, specifiedRules, validate } from 'graphql';
 import helmet from 'helmet';
 import { pinoHttp } from 'pino-http';
-import { viewerFromHeaders } from './auth/requestViewer.js';
+import { claimsFromHeaders, liveViewerOf, viewerFromHeaders } from './auth/requestViewer.js';
 import { accessTokens } from './auth/tokens.js';
 import type { Config } from './config.js';
 import type { PrismaClient } from './db/client.js';
@@ -47,6 +47,7 @@ import { batchLimit, requestErrors } from './graphql/protection/httpGuards.js';
 import { memoryBuckets, redisBuckets } from './graphql/protection/leakyBucket.js';
 import { documentLimitRules } from './graphql/protection/limits.js';
 import { queryCost } from './graphql/protection/queryCost.js';
+import { sessionCheck } from './graphql/sessionCheck.js';
 import {
   loadTrustedDocuments,
   onlyTrustedDocuments,
@@ -145,19 +146,20 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
       schema,
       parse: (source) => parse(source, { maxTokens: config.MAX_TOKENS }),
       validate: (target, document) => validate(target, document, [...specifiedRules, ...limitRules]),
-      context: async ({ connectionParams, extra }) =>
-        createContext(services, {
-          viewer: await viewerFromHeaders(
-            {
-              authorization:
-                typeof connectionParams?.authorization === 'string' ? connectionParams.authorization : undefined,
-            },
-            services.accessTokens,
-            (claims) => sessions.viewerFor(claims),
-          ),
+      context: async ({ connectionParams, extra }) => {
+        const authorization =
+          typeof connectionParams?.authorization === 'string' ? connectionParams.authorization : undefined;
+        const viewer = await viewerFromHeaders({ authorization }, services.accessTokens, (claims) =>
+          sessions.viewerFor(claims),
+        );
+        const context = createContext(services, {
+          findViewer: () => Promise.resolve(viewer),
           clientAddress: extra.request.socket.remoteAddress ?? 'unknown',
           logger,
-        }),
+        });
+        await context.authenticate();
+        return context;
+      },
     },
     new WebSocketServer({ server: httpServer, path: '/graphql', maxPayload: config.MAX_BODY_BYTES }),
   );
@@ -176,6 +178,7 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
     },
     formatError: (formatted, error) => formatError(formatted, error, config.MAX_TOKENS),
     plugins: [
+      sessionCheck,
       queryCost({
         model: new CostModel(schema),
         buckets: redis ? redisBuckets(redis, `${config.REDIS_KEY_PREFIX}cost:`) : memoryBuckets(),
@@ -248,12 +251,14 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
     express.json({ limit: config.MAX_BODY_BYTES }),
     batchLimit(config.MAX_BATCH_SIZE),
     expressMiddleware(apollo, {
-      context: async ({ req }) =>
-        createContext(services, {
-          viewer: await viewerFromHeaders(req.headers, services.accessTokens, (claims) => sessions.viewerFor(claims)),
+      context: async ({ req }) => {
+        const claims = await claimsFromHeaders(req.headers, services.accessTokens);
+        return createContext(services, {
+          findViewer: () => liveViewerOf(claims, (verified) => sessions.viewerFor(verified)),
           clientAddress: req.ip ?? req.socket.remoteAddress ?? 'unknown',
           logger: req.log,
-        }),
+        });
+      },
     }),
   );
 

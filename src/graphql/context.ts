@@ -42,7 +42,10 @@ const createLoaders = (prisma: PrismaClient) => ({
 /** Per-request state: who is asking and from where, the request's DataLoaders (fresh per request, so no data leaks
  * between viewers), and the domain services. */
 export interface Context {
+  /** Anonymous (null) until `authenticate` has run: an HTTP request checks its session only once its operation has
+   * passed every limit, so that a refused request costs no database query. Execution always comes after. */
   viewer: Viewer;
+  authenticate(this: Context): Promise<Viewer>;
   clientAddress: string;
   logger: Logger;
   loaders: ReturnType<typeof createLoaders>;
@@ -64,11 +67,19 @@ export const createSessions = (app: AppServices) => new Sessions(app.prisma, app
 
 export function createContext(
   app: AppServices,
-  request: { viewer: Viewer; clientAddress: string; logger: Logger },
+  request: { findViewer: () => Promise<Viewer>; clientAddress: string; logger: Logger },
 ): Context {
   const sessions = createSessions(app);
-  return {
-    ...request,
+  let authenticated: Promise<Viewer> | undefined;
+  const context: Context = {
+    viewer: null,
+    // Apollo runs each operation on a shallow copy of the context, so the viewer is set on the copy in hand.
+    async authenticate(this: Context) {
+      this.viewer = await (authenticated ??= request.findViewer());
+      return this.viewer;
+    },
+    clientAddress: request.clientAddress,
+    logger: request.logger,
     loaders: createLoaders(app.prisma),
     storeCurrency: app.storeCurrency,
     catalog: new CatalogService(app.prisma, app.storeCurrency),
@@ -89,4 +100,5 @@ export function createContext(
     payments: new PaymentService(app.prisma, app.paymentProviders, request.logger, app.orderStatusBus),
     auditLog: new AuditLogService(app.prisma),
   };
+  return context;
 }

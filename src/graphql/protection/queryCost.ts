@@ -25,7 +25,9 @@ export function queryCost({ model, buckets, maxCost, limits }: QueryCostOptions)
 
   return {
     async requestDidStart({ contextValue }) {
-      const bucket = bucketOf(contextValue);
+      // Signed-in clients are charged to their account once their session is checked (didResolveOperation);
+      // until then, and for requests refused before it, to their address.
+      let bucket = bucketOf(contextValue);
       let requested: number | null = null;
       let actual = 0;
       let executed = false;
@@ -43,6 +45,8 @@ export function queryCost({ model, buckets, maxCost, limits }: QueryCostOptions)
 
       return {
         async didResolveOperation({ document, operationName, request }) {
+          await contextValue.authenticate();
+          bucket = bucketOf(contextValue);
           requested = model.requestedCost(document, operationName ?? undefined, request.variables ?? {});
           // A query bigger than the client's whole bucket could never run: it is too costly, not throttled.
           const maximum = Math.min(maxCost, bucket.limits.capacity);
@@ -84,8 +88,9 @@ export function queryCost({ model, buckets, maxCost, limits }: QueryCostOptions)
           else if (executed && requested !== null && requested > actual) {
             state = await take(-(Math.max(requested, REFUSAL_COST) - Math.max(actual, REFUSAL_COST)));
           }
-          const { body } = requestContext.response;
-          if (body?.kind !== 'single') return;
+          const { body, http } = requestContext.response;
+          // A dead session's 401 must read exactly like a forged token's, which never gets this far.
+          if (body?.kind !== 'single' || http.status === 401) return;
           body.singleResult.extensions = {
             ...body.singleResult.extensions,
             cost: {

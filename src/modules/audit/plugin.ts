@@ -14,7 +14,7 @@
 // logged and the response goes out unchanged.
 import type { ApolloServerPlugin } from '@apollo/server';
 import { OperationTypeNode, type GraphQLError, type GraphQLOutputType } from 'graphql';
-import { isStaffRole } from '../../auth/viewer.js';
+import { isStaffRole, type Viewer } from '../../auth/viewer.js';
 import type { Context } from '../../graphql/context.js';
 import { PUBLIC_ERROR_CODES } from '../../graphql/errors.js';
 import type { Logger } from '../../logger.js';
@@ -60,13 +60,14 @@ function outcomeOf(field: ExecutedField, errors: readonly GraphQLError[]): Pick<
 
 export const auditStaffMutations: ApolloServerPlugin<Context> = {
   async requestDidStart({ contextValue }) {
-    // The viewer as the request arrived: a mutation that changes the actor's own role does not rewrite who they were.
-    const viewer = contextValue.viewer;
-    if (!viewer || !isStaffRole(viewer.role)) return;
     const fields: ExecutedField[] = [];
+    // The viewer as execution starts (the session is checked by then): a mutation that changes the actor's own
+    // role does not rewrite who they were.
+    let viewer: Viewer = null;
     return {
       async executionDidStart({ operation }) {
-        if (operation.operation !== OperationTypeNode.MUTATION) return;
+        viewer = contextValue.viewer;
+        if (!viewer || !isStaffRole(viewer.role) || operation.operation !== OperationTypeNode.MUTATION) return;
         return {
           willResolveField({ info, args }) {
             if (info.path.prev !== undefined) return; // only the root Mutation fields
@@ -86,13 +87,14 @@ export const auditStaffMutations: ApolloServerPlugin<Context> = {
       },
 
       async willSendResponse({ operation, errors = [] }) {
-        if (fields.length === 0) return;
+        if (!viewer || fields.length === 0) return;
+        const actor = viewer;
         // Nothing here may fail the response: whatever goes wrong is logged instead.
         try {
           const requestId = requestIdOf(contextValue.logger);
           const entries = fields.map((field): AuditRecord => ({
-            actorId: viewer.accountId,
-            actorRole: viewer.role,
+            actorId: actor.accountId,
+            actorRole: actor.role,
             operationName: operation?.name?.value ?? null,
             mutation: field.fieldName,
             targetIds: distinct([
