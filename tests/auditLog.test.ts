@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditLogEntry } from '../src/generated/prisma/client.js';
 import { hashPassword } from '../src/auth/passwords.js';
 import { parseGlobalId, toGlobalId } from '../src/graphql/globalId.js';
+import { walkPages } from './support/paging.js';
 import { startTestServer, type GraphQLResponse, type TestServer } from './support/testServer.js';
 
 let server: TestServer;
@@ -496,23 +497,8 @@ async function auditLog(variables: Record<string, unknown>, token = admin.token)
 }
 
 /** Walks every page in one direction, checking sizes, flags and totals on the way. */
-async function walk(direction: 'forward' | 'backward', filter: Record<string, unknown> | null, total: number) {
-  const pages: any[] = [];
-  let cursor: string | null = null;
-  do {
-    const page = await auditLog(
-      direction === 'forward' ? { first: 3, after: cursor, filter } : { last: 3, before: cursor, filter },
-    );
-    expect(page.totalCount).toBe(total);
-    expect(page.edges).toHaveLength(page.nodes.length);
-    pages.push(page);
-    const { hasNextPage, hasPreviousPage, startCursor, endCursor } = page.pageInfo;
-    expect(direction === 'forward' ? hasPreviousPage : hasNextPage).toBe(pages.length > 1);
-    cursor = direction === 'forward' ? (hasNextPage ? endCursor : null) : hasPreviousPage ? startCursor : null;
-  } while (cursor);
-  expect(pages.slice(0, -1).every((page) => page.nodes.length === 3)).toBe(true);
-  return (direction === 'forward' ? pages : [...pages].reverse()).flatMap((page) => page.nodes);
-}
+const walk = (direction: 'forward' | 'backward', filter: Record<string, unknown> | null, total: number) =>
+  walkPages(direction, 3, total, (page) => auditLog({ ...page, filter }));
 
 describe('auditLog', () => {
   let lister: { id: string; gid: string; token: string };

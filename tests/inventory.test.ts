@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { databaseIdOf, toGlobalId } from '../src/graphql/globalId.js';
 import { catalogState } from './support/catalogState.js';
+import { walkPages } from './support/paging.js';
 import { startTestServer, type GraphQLResponse, type TestServer } from './support/testServer.js';
 
 let server: TestServer;
@@ -570,24 +571,12 @@ describe('lowStockVariants', () => {
     server.gql(LOW_STOCK, { threshold: THRESHOLD, ...page }, token ?? undefined);
 
   /** Walks every page in one direction, checking each page's size, flags and total on the way. */
-  async function walk(direction: 'forward' | 'backward', total: number) {
-    const pages: any[] = [];
-    let cursor: string | null = null;
-    do {
-      const res = await lowStock(direction === 'forward' ? { first: 2, after: cursor } : { last: 2, before: cursor });
+  const walk = (direction: 'forward' | 'backward', total: number) =>
+    walkPages(direction, 2, total, async (page) => {
+      const res = await lowStock(page);
       expect(res.errors).toBeUndefined();
-      const page = res.data.lowStockVariants;
-      expect(page.totalCount).toBe(total);
-      expect(page.edges).toHaveLength(page.nodes.length);
-      pages.push(page);
-      const { hasNextPage, hasPreviousPage, startCursor, endCursor } = page.pageInfo;
-      expect(direction === 'forward' ? hasPreviousPage : hasNextPage).toBe(pages.length > 1);
-      cursor = direction === 'forward' ? (hasNextPage ? endCursor : null) : hasPreviousPage ? startCursor : null;
-    } while (cursor);
-    const ordered = direction === 'forward' ? pages : [...pages].reverse();
-    expect(pages.slice(0, -1).every((page) => page.nodes.length === 2)).toBe(true);
-    return ordered.flatMap((page) => page.nodes);
-  }
+      return res.data.lowStockVariants;
+    });
 
   it('lists variants at or below the threshold, least available first then by ID, in pages without gaps', async () => {
     const soldOut = await makeVariant(2, 2);
