@@ -10,7 +10,7 @@ import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHt
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import { expressMiddleware } from '@as-integrations/express5';
-import { ErrorsAreMissesCache, InMemoryLRUCache } from '@apollo/utils.keyvaluecache';
+import { ErrorsAreMissesCache, InMemoryLRUCache, PrefixingKeyValueCache } from '@apollo/utils.keyvaluecache';
 import cors from 'cors';
 import express from 'express';
 import { parse, specifiedRules, validate } from 'graphql';
@@ -43,7 +43,7 @@ import { RedisKeyValueCache } from './cache/redisKeyValueCache.js';
 import { formatError } from './graphql/errors.js';
 import { CostModel } from './graphql/protection/cost.js';
 import { executionTimeLimit } from './graphql/protection/executionTimeout.js';
-import { batchLimit, requestErrors } from './graphql/protection/httpGuards.js';
+import { batchLimit, MAX_JSON_NESTING, nestingLimit, requestErrors } from './graphql/protection/httpGuards.js';
 import { memoryBuckets, redisBuckets } from './graphql/protection/leakyBucket.js';
 import { documentLimitRules } from './graphql/protection/limits.js';
 import { queryCost } from './graphql/protection/queryCost.js';
@@ -173,10 +173,14 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
     parseOptions: { maxTokens: config.MAX_TOKENS },
     validationRules: limitRules,
     persistedQueries: {
-      cache: new PersistedQueryStore(trusted, config.TRUSTED_DOCUMENTS === 'strict' ? null : registeredQueries),
+      // Unprefixed: manifest hashes are looked up as they are, and the Redis store has a prefix of its own.
+      cache: PrefixingKeyValueCache.cacheDangerouslyDoesNotNeedPrefixesForIsolation(
+        new PersistedQueryStore(trusted, config.TRUSTED_DOCUMENTS === 'strict' ? null : registeredQueries),
+      ),
       ttl: 24 * 60 * 60,
     },
-    formatError: (formatted, error) => formatError(formatted, error, config.MAX_TOKENS),
+    formatError: (formatted, error) =>
+      formatError(formatted, error, { maxTokens: config.MAX_TOKENS, hideSuggestions: production }),
     plugins: [
       sessionCheck,
       queryCost({
@@ -250,6 +254,7 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
     }),
     express.json({ limit: config.MAX_BODY_BYTES }),
     batchLimit(config.MAX_BATCH_SIZE),
+    nestingLimit(MAX_JSON_NESTING),
     expressMiddleware(apollo, {
       context: async ({ req }) => {
         const claims = await claimsFromHeaders(req.headers, services.accessTokens);

@@ -40,8 +40,22 @@ export const isPublicError = (error: unknown): error is GraphQLError =>
 export function formatError(
   formatted: GraphQLFormattedError,
   error: unknown,
-  maxTokens: number,
+  options: { maxTokens: number; hideSuggestions: boolean },
 ): GraphQLFormattedError {
+  const formattedError = options.hideSuggestions ? withoutSuggestions(formatted) : formatted;
+  return restoreCode(formattedError, error, options.maxTokens);
+}
+
+// graphql-js suggests names in variable errors too ("Did you mean the enum value …?"), which Apollo's own switch
+// leaves in.
+const SUGGESTION = / ?Did you mean [^?]*\?/g;
+const withoutSuggestions = (formatted: GraphQLFormattedError): GraphQLFormattedError =>
+  SUGGESTION.test(formatted.message) ? { ...formatted, message: formatted.message.replace(SUGGESTION, '') } : formatted;
+
+/** Apollo's own request errors that come without a code. */
+const APOLLO_BAD_REQUESTS = new Set(['provided sha does not match query', 'Unsupported persisted query version']);
+
+function restoreCode(formatted: GraphQLFormattedError, error: unknown, maxTokens: number): GraphQLFormattedError {
   const original = error instanceof GraphQLError ? error.originalError : undefined;
   if (formatted.extensions?.code === 'GRAPHQL_VALIDATION_FAILED' && isPublicError(original)) {
     return { ...formatted, extensions: { ...formatted.extensions, code: original.extensions.code } };
@@ -49,6 +63,9 @@ export function formatError(
   if (formatted.extensions?.code === 'GRAPHQL_PARSE_FAILED' && original instanceof GraphQLError) {
     const tokenLimit = tokenLimitError(original, maxTokens);
     if (tokenLimit) return { message: tokenLimit.message, extensions: tokenLimit.extensions };
+  }
+  if (error instanceof GraphQLError && !error.extensions.code && APOLLO_BAD_REQUESTS.has(error.message)) {
+    return { message: error.message, extensions: { code: 'BAD_REQUEST' } };
   }
   return maskError(formatted);
 }

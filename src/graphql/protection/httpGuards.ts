@@ -19,6 +19,31 @@ export const batchLimit =
     refuse(res, 400, 'BATCH_LIMIT_EXCEEDED', message, { maximum, found });
   };
 
+/** Far deeper than any real variables; code that walks a value recursively stays well within the stack. */
+export const MAX_JSON_NESTING = 64;
+
+function nestingDeeperThan(value: unknown, maximum: number): boolean {
+  const pending: [unknown, number][] = [[value, 0]];
+  for (let item = pending.pop(); item; item = pending.pop()) {
+    const [current, depth] = item;
+    if (current === null || typeof current !== 'object') continue;
+    if (depth >= maximum) return true;
+    for (const child of Object.values(current)) pending.push([child, depth + 1]);
+  }
+  return false;
+}
+
+/** Request bodies nested deeper than `maximum` arrays or objects are refused before anything walks them. */
+export const nestingLimit =
+  (maximum: number): RequestHandler =>
+  (req, res, next) => {
+    if (!nestingDeeperThan(req.body, maximum)) return next();
+    req.log.warn({ client: req.ip, maximum }, 'deeply nested request refused');
+    refuse(res, 400, 'BAD_REQUEST', `The request body nests arrays or objects deeper than ${maximum} levels.`, {
+      maximum,
+    });
+  };
+
 const BODY_ERRORS: Record<string, { code: string; message: (limit?: number) => string }> = {
   'entity.too.large': {
     code: 'PAYLOAD_TOO_LARGE',

@@ -91,8 +91,10 @@ export class OrderService {
   }
 
   /** Guest tracking: both the number and the email must match, so numbers alone reveal nothing. */
-  findByNumber(number: number, email: string): Promise<Order | null> {
-    return this.prisma.order.findFirst({ where: { number, email: { equals: email.trim(), mode: 'insensitive' } } });
+  async findByNumber(number: number, email: string): Promise<Order | null> {
+    // Compared here, not with Prisma's case-insensitive `equals`: that is an ILIKE, where `%` matches any email.
+    const order = await this.prisma.order.findUnique({ where: { number } });
+    return order && order.email.toLowerCase() === email.trim().toLowerCase() ? order : null;
   }
 
   private async move(
