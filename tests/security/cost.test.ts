@@ -1,0 +1,159 @@
+// Attacks through page sizes and nesting: the calculated cost of a query (scalars 0, objects 1, connections 2 plus
+// page size × node cost, mutations 10, @cost/@listSize overrides) is known before it runs, and past MAX_QUERY_COST
+// the query never starts. Page sizes the cost allows but the lists do not are the resolvers' BAD_USER_INPUT, still
+// without a database query.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { toGlobalId } from '../../src/graphql/globalId.js';
+import type { TestServer } from '../support/testServer.js';
+import {
+  expectNoLeak,
+  expectRefused,
+  gql,
+  seedSmallCatalog,
+  startProductionServer,
+  withoutQueries,
+  type RawResponse,
+} from './support.js';
+
+let server: TestServer;
+
+beforeAll(async () => {
+  server = await startProductionServer();
+  await seedSmallCatalog(server.prisma);
+});
+afterAll(() => server?.close());
+
+const refuse = (query: string, variables?: Record<string, unknown>) =>
+  withoutQueries(server, () => gql(server, query, variables));
+
+const tooCostly = (found: number) => ({
+  status: 400,
+  code: 'MAX_COST_EXCEEDED',
+  message: `The query's cost of ${found} is above the maximum of 1000.`,
+  maximum: 1000,
+  found,
+});
+
+/** A resolver's refusal of an argument: 200 with the field null and one BAD_USER_INPUT error at its path. */
+function expectBadArgument(res: RawResponse, path: string[], argumentName: string, message: string) {
+  expect(res.status, res.text).toBe(200);
+  expect(res.body.data).toBeNull();
+  expect(res.body.errors).toEqual([
+    { message, locations: expect.any(Array), path, extensions: { code: 'BAD_USER_INPUT', argumentName } },
+  ]);
+  expectNoLeak(res.text);
+}
+
+describe('huge page sizes', () => {
+  it.each([
+    ['first', 99999999, '{ products(first: 99999999) { nodes { id } } }', undefined],
+    ['last', 99999999, '{ products(last: 99999999) { edges { node { id } } } }', undefined],
+    ['first from a variable', 99999999, 'query ($n: Int) { products(first: $n) { nodes { id } } }', { n: 99999999 }],
+    [
+      'first at the Int maximum',
+      2147483647,
+      'query ($n: Int) { products(first: $n) { nodes { id } } }',
+      { n: 2147483647 },
+    ],
+  ])('refuses `%s` of %i before running anything', async (_, n, query, variables) => {
+    expectRefused(await refuse(query, variables), tooCostly(2 + n));
+  });
+
+  it('refuses nested connections, 100 × 100', async () => {
+    // categories: 2 + 100 × (Category 1 + products 2 + 100 × Product 1)
+    expectRefused(
+      await refuse('{ categories(first: 100) { nodes { products(first: 100) { nodes { id } } } } }'),
+      tooCostly(10302),
+    );
+  });
+
+  it('refuses 1,001 IDs to nodes(ids:), counted by @listSize', async () => {
+    const ids = Array.from({ length: 1001 }, (_, i) =>
+      toGlobalId('Product', `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`),
+    );
+    expectRefused(await refuse('query ($ids: [ID!]!) { nodes(ids: $ids) { id } }', { ids }), tooCostly(1001));
+  });
+
+  it('runs a query costing exactly 1,000, and refuses one costing 1,001', async () => {
+    const aliases = (last: number) =>
+      `{ ${Array.from({ length: 10 }, (_, i) => `a${i}: products(first: ${i === 9 ? last : 98}) { nodes { id } }`).join(' ')} }`;
+    const res = await gql(server, aliases(98));
+    expect(res.status, res.text).toBe(200);
+    expect(res.body.errors).toBeUndefined();
+    expect(res.body.extensions.cost.requestedQueryCost).toBe(1000);
+    expectRefused(await refuse(aliases(99)), tooCostly(1001));
+  });
+
+  it('answers a page size above 100 that costs little with BAD_USER_INPUT', async () => {
+    expectBadArgument(
+      await refuse('{ products(first: 99999999) { totalCount } }'),
+      ['products'],
+      'first',
+      '`first` is 99999999, above the maximum page size of 100.',
+    );
+  });
+
+  it.each([
+    ['first', '{ products(first: -1) { nodes { id } } }'],
+    ['first', '{ products(first: -99999999) { totalCount } }'],
+    ['last', '{ products(last: -5) { nodes { id } } }'],
+  ])('answers a negative `%s` with BAD_USER_INPUT', async (argument, query) => {
+    expectBadArgument(await refuse(query), ['products'], argument, `\`${argument}\` must not be negative.`);
+  });
+
+  it('refuses a page size beyond 32 bits while validating', async () => {
+    expectRefused(await refuse('{ products(first: 2147483648) { totalCount } }'), {
+      status: 400,
+      code: 'GRAPHQL_VALIDATION_FAILED',
+      message: 'Int cannot represent non 32-bit signed integer value: 2147483648',
+    });
+  });
+});
+
+describe('the cost extension', () => {
+  it('reports the calculated and the actual cost of what came back', async () => {
+    // 2 + 10 × (Product 1 + variants @listSize(assumedSize: 5) × ProductVariant 1); back came 3 products with 3
+    // variants between them: 2 + 3 + 3.
+    const res = await gql(server, '{ products(first: 10) { nodes { id variants { id } } } }');
+    expect(res.status).toBe(200);
+    expect(res.body.data.products.nodes).toHaveLength(3);
+    expect(res.body.extensions.cost).toEqual({
+      requestedQueryCost: 62,
+      actualQueryCost: 8,
+      throttleStatus: {
+        maximumAvailable: 1_000_000_000,
+        currentlyAvailable: expect.any(Number),
+        restoreRate: 1_000_000_000,
+      },
+    });
+  });
+
+  it.each([
+    ['scalars cost nothing', '{ __typename }', 0],
+    ['a missing object is charged as found', '{ product(slug: "no-such-product") { id title } }', 1],
+    ['@cost(weight: 0) types cost nothing: PageInfo', '{ products(first: 50) { pageInfo { hasNextPage } } }', 2],
+    [
+      '@cost(weight: 0) types cost nothing: Money',
+      '{ product(slug: "aurora-hoodie") { priceRange { minVariantPrice { amount } } } }',
+      1,
+    ],
+    ['edges cost their nodes', '{ products(first: 50) { edges { cursor node { id } } } }', 52],
+    [
+      'a mutation costs 10',
+      'mutation { logIn(input: { email: "nobody@example.test", password: "x" }) { userErrors { code } } }',
+      10,
+    ],
+  ])('%s', async (_, query, cost) => {
+    const res = await gql(server, query);
+    expect(res.status, res.text).toBe(200);
+    expect(res.body.extensions.cost.requestedQueryCost).toBe(cost);
+  });
+
+  it('comes with refusals too, with no actual cost', async () => {
+    const res = await refuse('{ products(first: 99999999) { nodes { id } } }');
+    expect(res.body.extensions.cost).toMatchObject({ requestedQueryCost: 100000001, actualQueryCost: null });
+    const parseError = await refuse('{ products(');
+    expect(parseError.status).toBe(400);
+    expect(parseError.body.extensions.cost).toMatchObject({ requestedQueryCost: null, actualQueryCost: null });
+  });
+});
