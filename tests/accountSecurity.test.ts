@@ -1,11 +1,11 @@
 // Accounts from the attacker's side: each test is one attack, named for what the attacker tries, and shows that it
 // fails without leaking anything or changing anything. Attacks that come from a client address of their own send
 // from another loopback address (127.x.y.z), so the per-address sign-in throttle sees separate clients.
-import http from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { accessTokens } from '../src/auth/tokens.js';
 import { toGlobalId } from '../src/graphql/globalId.js';
+import { postFrom } from './security/support.js';
 import { startTestServer, TEST_SECRET, type GraphQLResponse, type TestServer } from './support/testServer.js';
 import { INVALID_CREDENTIALS, REFRESH_REFUSED, RESET_REFUSED } from './support/accountPayloads.js';
 
@@ -54,33 +54,9 @@ async function run(name: MutationName, input: Input, token?: string): Promise<an
 }
 
 /** Sends one operation from another client address: a loopback address of its own, as the server sees it. */
-function gqlFrom(localAddress: string, query: string, variables: Input): Promise<GraphQLResponse> {
-  const body = JSON.stringify({ query, variables });
-  return new Promise((resolve, reject) => {
-    const request = http.request(
-      server.url,
-      {
-        method: 'POST',
-        localAddress,
-        agent: false,
-        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
-      },
-      (response) => {
-        const chunks: Buffer[] = [];
-        response.on('data', (chunk: Buffer) => chunks.push(chunk));
-        response.on('error', reject);
-        response.on('end', () =>
-          resolve({
-            status: response.statusCode!,
-            headers: new Headers(),
-            ...JSON.parse(Buffer.concat(chunks).toString('utf8')),
-          }),
-        );
-      },
-    );
-    request.on('error', reject);
-    request.end(body);
-  });
+async function gqlFrom(localAddress: string, query: string, variables: Input): Promise<GraphQLResponse> {
+  const { status, headers, body } = await postFrom(localAddress, server, { query, variables });
+  return { status, headers, ...body };
 }
 
 /** logIn's payload for a sign-in attempt from `address`. */
