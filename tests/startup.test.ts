@@ -52,7 +52,9 @@ describe('npm start on a fresh machine', () => {
         query: '{ products(first: 1) { totalCount } categories(topLevel: true) { totalCount } }',
       }),
     });
-    expect(await response.json()).toMatchObject({ data: { products: { totalCount: 300 }, categories: { totalCount: 8 } } });
+    expect(await response.json()).toMatchObject({
+      data: { products: { totalCount: 300 }, categories: { totalCount: 8 } },
+    });
     expect(await (await fetch(new URL('/readyz', url))).json()).toEqual({ status: 'ready' });
   });
 
