@@ -1,7 +1,7 @@
 import net from 'node:net';
 import pg from 'pg';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startStatementCounter, type StatementCounter } from './statementCounter.js';
+import { startStatementCounter, type Execution, type StatementCounter } from './statementCounter.js';
 
 const DATABASE_URL = 'postgresql://postgres@127.0.0.1:5432/postgres';
 
@@ -19,6 +19,7 @@ function isReachable(host: string, port: number, timeoutMs = 1000): Promise<bool
 }
 
 const int32 = (n: number): Buffer => Buffer.from([n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255]);
+const int16 = (n: number): Buffer => Buffer.from([(n >>> 8) & 255, n & 255]);
 const cstr = (s: string): Buffer => Buffer.from(`${s}\0`);
 const startupMessage = (code: number, body = Buffer.alloc(0)): Buffer =>
   Buffer.concat([int32(8 + body.length), int32(code), body]);
@@ -46,7 +47,9 @@ describe('statementCounter wire parsing (fake upstream)', () => {
     message('S'),
   ]);
 
-  async function send(chunks: Buffer[]): Promise<string[]> {
+  /** Sends `chunks` through a proxy to an upstream that only reads, and returns what the proxy recorded. */
+  async function record(chunks: Buffer[]): Promise<Execution[]> {
+    const total = chunks.reduce((sum, chunk) => sum + chunk.length, 0);
     let received = 0;
     let allReceived!: () => void;
     const done = new Promise<void>((resolve) => (allReceived = resolve));
@@ -54,7 +57,7 @@ describe('statementCounter wire parsing (fake upstream)', () => {
       socket.on('error', () => undefined);
       socket.on('data', (data) => {
         received += data.length;
-        if (received === stream.length) allReceived();
+        if (received === total) allReceived();
       });
     });
     await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
@@ -66,12 +69,15 @@ describe('statementCounter wire parsing (fake upstream)', () => {
       await new Promise<void>((resolve) => socket.write(chunk, () => setTimeout(resolve, 1)));
     }
     await done; // the proxy parses each chunk before forwarding it
-    const statements = counter.statements();
+    const executions = counter.executions();
+    expect(counter.statements()).toEqual(executions.map((execution) => execution.sql));
     socket.destroy();
     await counter.close();
     await new Promise((resolve) => upstream.close(resolve));
-    return statements;
+    return executions;
   }
+
+  const send = async (chunks: Buffer[]) => (await record(chunks)).map((execution) => execution.sql);
 
   const expected = ['SELECT 1', 'SELECT $1', 'SELECT 2', 'SELECT $1'];
 
@@ -82,6 +88,33 @@ describe('statementCounter wire parsing (fake upstream)', () => {
   it('parses messages split across many chunks', async () => {
     const pieces = Array.from({ length: Math.ceil(stream.length / 3) }, (_, i) => stream.subarray(i * 3, i * 3 + 3));
     expect(await send(pieces)).toEqual(expected);
+  });
+
+  it('records the declared parameter types and the bound values of each execution', async () => {
+    const withValues = Buffer.concat([
+      startupMessage(196608, Buffer.concat([cstr('user'), cstr('postgres'), cstr('')])),
+      message('Q', cstr('SELECT 1')),
+      // Types int4, unspecified and bytea; values in text, text and binary format, the second one NULL.
+      message('P', cstr('s1'), cstr('SELECT $1, $2, $3'), int16(3), int32(23), int32(0), int32(17)),
+      message('B', cstr(''), cstr('s1'), int16(3), int16(0), int16(0), int16(1), int16(3), int32(2), Buffer.from('42'), int32(-1), int32(2), Buffer.from([0xde, 0xad]), int16(0)), // prettier-ignore
+      message('E', cstr(''), int32(0)),
+      // Re-executed under a named portal with one format code (text) for every value; 'héllo' is 6 bytes of UTF-8.
+      message('B', cstr('p'), cstr('s1'), int16(1), int16(0), int16(3), int32(1), Buffer.from('7'), int32(6), Buffer.from('héllo'), int32(0), int16(0)), // prettier-ignore
+      message('E', cstr('p'), int32(0)),
+      message('S'),
+      // No types declared, no values bound.
+      message('P', cstr(''), cstr('SELECT now()'), int16(0)),
+      message('B', cstr(''), cstr(''), int16(0), int16(0), int16(0)),
+      message('E', cstr(''), int32(0)),
+      message('S'),
+    ]);
+    const executions = await record([withValues]);
+    expect(executions).toEqual([
+      { sql: 'SELECT 1', parameterTypes: [], parameters: [] },
+      { sql: 'SELECT $1, $2, $3', parameterTypes: [23, 0, 17], parameters: ['42', null, Buffer.from([0xde, 0xad])] },
+      { sql: 'SELECT $1, $2, $3', parameterTypes: [23, 0, 17], parameters: ['7', 'héllo', ''] },
+      { sql: 'SELECT now()', parameterTypes: [], parameters: [] },
+    ]);
   });
 });
 
@@ -131,6 +164,18 @@ describe.skipIf(!reachable)('statementCounter (PostgreSQL at 127.0.0.1:5432)', (
     expect((await run(3)).rows).toEqual([{ n: 3 }]); // pg skips Parse the second time
     expect(counter.count()).toBe(2);
     expect(counter.statements()).toEqual(['SELECT $1::int AS n', 'SELECT $1::int AS n']);
+  });
+
+  it('records the values bound to each execution', async () => {
+    const run = (n: number | null) =>
+      client.query({ name: 'q2', text: 'SELECT $1::int AS n, $2::text AS t', values: [n, `v${n}`] });
+    expect((await run(4)).rows).toEqual([{ n: 4, t: 'v4' }]);
+    expect((await run(null)).rows).toEqual([{ n: null, t: 'vnull' }]);
+    // pg declares no parameter types: the server infers them, as it does for the statements Prisma sends.
+    expect(counter.executions()).toEqual([
+      { sql: 'SELECT $1::int AS n, $2::text AS t', parameterTypes: [], parameters: ['4', 'v4'] },
+      { sql: 'SELECT $1::int AS n, $2::text AS t', parameterTypes: [], parameters: [null, 'vnull'] },
+    ]);
   });
 
   it('counts a multi-statement simple query as one message', async () => {

@@ -1,12 +1,14 @@
 // Product and category lists as Relay connections.
+import type { GraphQLResolveInfo } from 'graphql';
 import type { Category, PrismaClient, Product } from '../../generated/prisma/client.js';
 import type { ProductFilter, ProductSortKeys } from '../../generated/graphql.js';
 import { pageWindow, toConnection, type Connection, type PageArgs } from '../../graphql/connection.js';
 import { badUserInput } from '../../graphql/errors.js';
 import { requireDatabaseId, UUID } from '../../graphql/globalId.js';
+import { selectedNodeFields } from '../../graphql/lookahead.js';
 import { toMinorUnits } from '../../money.js';
 import type { CatalogLoaders } from './loaders.js';
-import { isSortValue, type ProductCriteria, type ProductPageRow } from './productSearch.js';
+import { isSortValue, type PageRelations, type ProductCriteria, type ProductPageRow } from './productSearch.js';
 
 export interface ProductListArgs extends PageArgs {
   filter?: ProductFilter | null;
@@ -32,12 +34,23 @@ function criteriaOf(filter: ProductFilter | null | undefined, currency: string):
   };
 }
 
-/** Products of a category (with its descendants) when `scopeId` is given, else of the whole catalog. */
+/** The relations of the listed products that the query reads (priceRange and availableForSale read the variants). */
+function relationsRead(info: GraphQLResolveInfo): PageRelations {
+  const fields = selectedNodeFields(info);
+  return {
+    variants: fields.has('variants') || fields.has('priceRange') || fields.has('availableForSale'),
+    categories: fields.has('categories'),
+  };
+}
+
+/** Products of a category (with its descendants) when `scopeId` is given, else of the whole catalog; the relations
+ * the query reads come in the same statement. */
 export async function productConnection(
   loaders: CatalogLoaders,
   scopeId: string | null,
   args: ProductListArgs,
   currency: string,
+  info: GraphQLResolveInfo,
 ): Promise<Connection<Product>> {
   const criteria = criteriaOf(args.filter, currency);
   const sortKey = args.sortKey ?? 'CREATED_AT';
@@ -53,6 +66,7 @@ export async function productConnection(
     criteria,
     order,
     window: { limit: window.limit, backward: window.backward, after: window.cursor ? [...window.cursor] : null },
+    relations: relationsRead(info),
   });
   return toConnection<ProductPageRow>(
     rows,

@@ -7,6 +7,7 @@ import {
   countProducts,
   findProductPages,
   type ProductCriteria,
+  type PageRelations,
   type ProductOrder,
   type ProductPageRow,
   type ProductWindow,
@@ -18,9 +19,13 @@ export interface ProductPageKey {
   criteria: ProductCriteria;
   order: ProductOrder;
   window: ProductWindow;
+  /** Relations the query reads from the page's products, fetched with the page. */
+  relations: PageRelations;
 }
 
 export type ProductCountKey = Pick<ProductPageKey, 'scopeId' | 'criteria'>;
+
+type CategoryOfProduct = Category & { productId: string };
 
 /** Runs `fetch` once per group of keys that differ only in scope, and hands each key its scope's rows. */
 function batchByScope<K extends { scopeId: string | null }, R>(
@@ -57,10 +62,44 @@ export function createCatalogLoaders(prisma: PrismaClient) {
     (category) => category.id,
   );
 
+  const variantsByProductId = loaderGroupedBy<string, ProductVariant>(
+    (productIds) =>
+      prisma.productVariant.findMany({
+        where: { productId: { in: [...productIds] } },
+        orderBy: [{ position: 'asc' }, { id: 'asc' }],
+      }),
+    (variant) => variant.productId,
+  );
+
+  // One statement for the links and their categories; each category also goes into the request's category cache.
+  const categoriesByProductId = loaderGroupedBy<string, CategoryOfProduct>(
+    async (productIds) => {
+      const rows = await prisma.$queryRaw<CategoryOfProduct[]>`
+        SELECT pc.product_id AS "productId", c.id, c.name, c.slug, c.description, c.parent_id AS "parentId",
+               c.created_at AS "createdAt", c.updated_at AS "updatedAt"
+        FROM product_category pc JOIN category c ON c.id = pc.category_id
+        WHERE pc.product_id = ANY(${[...productIds]}::uuid[])
+        ORDER BY c.name, c.id`;
+      for (const { productId: _, ...category } of rows) categoryById.prime(category.id, category);
+      return rows;
+    },
+    (category) => category.productId,
+  );
+
   const productPages = new DataLoader<ProductPageKey, ProductPageRow[], string>(
-    batchByScope(async (scopeIds, { criteria, order, window }) => {
-      const rows = await findProductPages(prisma, scopeIds, criteria, order, window);
-      for (const row of rows) productById.prime(row.id, row);
+    batchByScope(async (scopeIds, { criteria, order, window, relations }) => {
+      const rows = await findProductPages(prisma, scopeIds, criteria, order, window, relations);
+      for (const { variants, categories, ...row } of rows) {
+        productById.prime(row.id, row);
+        if (variants) variantsByProductId.prime(row.id, variants);
+        if (categories) {
+          categoriesByProductId.prime(
+            row.id,
+            categories.map((category) => ({ ...category, productId: row.id })),
+          );
+          for (const category of categories) categoryById.prime(category.id, category);
+        }
+      }
       return (scopeId) => rows.filter((row) => row.scopeId === scopeId);
     }),
     byJson,
@@ -84,34 +123,13 @@ export function createCatalogLoaders(prisma: PrismaClient) {
       (ids) => prisma.productVariant.findMany({ where: { id: { in: [...ids] } } }),
       (variant) => variant.id,
     ),
-    variantsByProductId: loaderGroupedBy<string, ProductVariant>(
-      (productIds) =>
-        prisma.productVariant.findMany({
-          where: { productId: { in: [...productIds] } },
-          orderBy: [{ position: 'asc' }, { id: 'asc' }],
-        }),
-      (variant) => variant.productId,
-    ),
+    variantsByProductId,
     categoryById,
     categoryBySlug: loaderByKey<string, Category>(
       (slugs) => prisma.category.findMany({ where: { slug: { in: [...slugs] } } }),
       (category) => category.slug,
     ),
-    // Links first, then each distinct category once through the request's category cache.
-    categoriesByProductId: new DataLoader<string, Category[]>(async (productIds) => {
-      const links = await prisma.productCategory.findMany({ where: { productId: { in: [...productIds] } } });
-      const categories = new Map<string, Category>();
-      for (const category of await categoryById.loadMany([...new Set(links.map((link) => link.categoryId))])) {
-        if (category && !(category instanceof Error)) categories.set(category.id, category);
-      }
-      const byProduct = new Map<string, Category[]>(productIds.map((id) => [id, []]));
-      for (const link of links) {
-        const category = categories.get(link.categoryId);
-        if (category) byProduct.get(link.productId)?.push(category);
-      }
-      const byName = (a: Category, b: Category) => a.name.localeCompare(b.name) || a.id.localeCompare(b.id);
-      return productIds.map((id) => byProduct.get(id)!.sort(byName));
-    }),
+    categoriesByProductId,
     childrenByCategoryId: loaderGroupedBy<string, Category>(
       (parentIds) =>
         prisma.category.findMany({

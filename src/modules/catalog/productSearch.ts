@@ -1,7 +1,16 @@
 // The SQL behind product lists: filters, full-text search, sorting and keyset pages, for the whole catalog or for
 // many categories (each with its descendants) in one statement. Values are always bound parameters; the only
-// fragments spliced in are the fixed ones below.
-import { Prisma, type PrismaClient, type Product } from '../../generated/prisma/client.js';
+// fragments spliced in are the fixed ones below. TITLE, CREATED_AT and PRICE each have an index on product in their
+// order (see the list_indexes migration), so a page of the catalog reads its own rows rather than sorting the
+// catalog; RELEVANCE ranks what the full-text (GIN) index finds; a category's page ranks that category's products
+// unless walking the sort index is cheaper. tests/indexes.test.ts checks the plans on a catalog of realistic size.
+import {
+  Prisma,
+  type Category,
+  type PrismaClient,
+  type Product,
+  type ProductVariant,
+} from '../../generated/prisma/client.js';
 
 export type ProductSortKey = 'TITLE' | 'PRICE' | 'CREATED_AT' | 'RELEVANCE';
 
@@ -26,11 +35,25 @@ export interface ProductWindow {
 }
 
 export type SortValue = string | number;
-export type ProductPageRow = Product & { scopeId: string | null; sortValue: SortValue };
+/** Relations a page fetches in the same statement, when the query asks for them. */
+export interface PageRelations {
+  variants: boolean;
+  categories: boolean;
+}
+
+export type ProductPageRow = Product & {
+  scopeId: string | null;
+  sortValue: SortValue;
+  variants?: ProductVariant[];
+  categories?: Category[];
+};
 
 const { sql, join, raw, empty } = Prisma;
 /** The PRICE sort value of a product without variants: above every price an int4 column can hold. */
 const NO_PRICE = 2_147_483_648;
+/** The PRICE sort key: product.min_price_amount (kept by triggers on product_variant), spelled exactly as
+ * product_price_sort_idx is, with the constant inline rather than bound, so that the planner matches the index. */
+const PRICE_SORT_KEY = sql`COALESCE(p.min_price_amount, ${raw(String(NO_PRICE))})`;
 const ISO_TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
 /** Whether a value (from a client's cursor) can be a sort value of `sortKey`. */
@@ -55,11 +78,7 @@ function sortColumn(order: ProductOrder, criteria: ProductCriteria) {
     case 'CREATED_AT':
       return { expression: sql`p.created_at`, type: raw('timestamptz'), descending: false };
     case 'PRICE':
-      return {
-        expression: sql`COALESCE((SELECT MIN(v.price_amount) FROM product_variant v WHERE v.product_id = p.id), ${NO_PRICE}::bigint)`,
-        type: raw('bigint'),
-        descending: false,
-      };
+      return { expression: PRICE_SORT_KEY, type: raw('bigint'), descending: false };
     case 'RELEVANCE':
       return {
         expression: sql`ts_rank(p.search_vector, ${textQuery(criteria.query ?? '')})`,
@@ -84,26 +103,45 @@ function conditions(criteria: ProductCriteria): Prisma.Sql {
   return join(parts, ' AND ');
 }
 
-/** Products in each scope category or any category below it, one row per (scope, product). */
-const scopedProducts = (scopeIds: string[]) => sql`WITH RECURSIVE tree (root_id, id) AS (
+/** `tree`: each scope category (root_id) with every category at or below it (id). */
+const categoryTrees = (scopeIds: string[]) => sql`WITH RECURSIVE tree (root_id, id) AS (
     SELECT id, id FROM category WHERE id = ANY(${scopeIds}::uuid[])
     UNION
     SELECT tree.root_id, c.id FROM category c JOIN tree ON c.parent_id = tree.id
-  ), scoped AS (
-    SELECT DISTINCT tree.root_id AS scope_id, pc.product_id
-    FROM tree JOIN product_category pc ON pc.category_id = tree.id
   )`;
 
-const PRODUCT_COLUMNS = sql`p.id, p.title, p.slug, p.description, p.created_at AS "createdAt", p.updated_at AS "updatedAt"`;
+/** Whether product p is listed in the tree of the category `scope` (a row of category). */
+const IN_SCOPE = sql`EXISTS (SELECT 1 FROM product_category pc JOIN tree ON tree.id = pc.category_id
+    WHERE tree.root_id = scope.id AND pc.product_id = p.id)`;
+
+const PRODUCT_COLUMNS = sql`p.id, p.title, p.slug, p.description, p.created_at AS "createdAt",
+  p.updated_at AS "updatedAt", p.min_price_amount AS "minPriceAmount"`;
+
+// A page's variants and categories as JSON, each product's in the order their loaders give; columns named as in the
+// Prisma models. Computed on the page's rows only (the page is a subquery), never on the rows the scan passed over.
+const VARIANTS = sql`(SELECT coalesce(json_agg(json_build_object('id', v.id, 'productId', v.product_id,
+    'sku', v.sku, 'title', v.title, 'priceAmount', v.price_amount, 'compareAtAmount', v.compare_at_amount,
+    'selectedOptions', v.selected_options, 'stockOnHand', v.stock_on_hand, 'stockReserved', v.stock_reserved,
+    'position', v.position, 'createdAt', v.created_at, 'updatedAt', v.updated_at) ORDER BY v.position, v.id), '[]')
+  FROM product_variant v WHERE v.product_id = page.id) AS variants`;
+const CATEGORIES = sql`(SELECT coalesce(json_agg(json_build_object('id', c.id, 'name', c.name, 'slug', c.slug,
+    'description', c.description, 'parentId', c.parent_id, 'createdAt', c.created_at, 'updatedAt', c.updated_at)
+    ORDER BY c.name, c.id), '[]')
+  FROM product_category pc JOIN category c ON c.id = pc.category_id WHERE pc.product_id = page.id) AS categories`;
+
+type Timestamped<T> = Omit<T, 'createdAt' | 'updatedAt'> & { createdAt: string; updatedAt: string };
+const withDates = <T>(row: Timestamped<T>) =>
+  ({ ...row, createdAt: new Date(row.createdAt), updatedAt: new Date(row.updatedAt) }) as T;
 
 /** One page per scope (or of the whole catalog when `scopeIds` is null), each up to `window.limit + 1` rows in
- * scan order. */
+ * scan order, with the `relations` asked for. */
 export async function findProductPages(
   prisma: PrismaClient,
   scopeIds: string[] | null,
   criteria: ProductCriteria,
   order: ProductOrder,
   window: ProductWindow,
+  relations: PageRelations = { variants: false, categories: false },
 ): Promise<ProductPageRow[]> {
   const sort = sortColumn(order, criteria);
   const descending = (sort.descending !== order.reverse) !== window.backward;
@@ -112,21 +150,40 @@ export async function findProductPages(
   const keyset = window.after
     ? sql`(${sort.expression}, p.id) ${raw(descending ? '<' : '>')} (${window.after[0]}::${sort.type}, ${window.after[1]}::uuid)`
     : sql`TRUE`;
-  const rows = await prisma.$queryRaw<ProductPageRow[]>(
+  // One page per scope, each its own ORDER BY ... LIMIT (a LATERAL subquery), so that the planner can walk the sort
+  // index or the scope's product_category rows, whichever is cheaper, instead of ranking every scoped product.
+  const page =
     scopeIds === null
       ? sql`SELECT ${PRODUCT_COLUMNS}, NULL::uuid AS "scopeId", ${sort.expression} AS "sortValue"
           FROM product p WHERE ${conditions(criteria)} AND ${keyset}
           ORDER BY ${orderBy} LIMIT ${window.limit + 1}`
-      : sql`${scopedProducts(scopeIds)}
-          SELECT id, title, slug, description, "createdAt", "updatedAt", "scopeId", "sortValue" FROM (
-            SELECT ${PRODUCT_COLUMNS}, s.scope_id AS "scopeId", ${sort.expression} AS "sortValue",
-              row_number() OVER (PARTITION BY s.scope_id ORDER BY ${orderBy}) AS position
-            FROM product p JOIN scoped s ON s.product_id = p.id
-            WHERE ${conditions(criteria)} AND ${keyset}
-          ) ranked
-          WHERE position <= ${window.limit + 1} ORDER BY "scopeId", position`,
+      : sql`${categoryTrees(scopeIds)}
+          SELECT page.* FROM category scope CROSS JOIN LATERAL (
+            SELECT ${PRODUCT_COLUMNS}, scope.id AS "scopeId", ${sort.expression} AS "sortValue"
+            FROM product p WHERE ${IN_SCOPE} AND ${conditions(criteria)} AND ${keyset}
+            ORDER BY ${orderBy} LIMIT ${window.limit + 1}
+          ) page
+          WHERE scope.id = ANY(${scopeIds}::uuid[])
+          ORDER BY page."scopeId", page."sortValue" ${direction}, page.id ${direction}`;
+  const extraColumns = [relations.variants && VARIANTS, relations.categories && CATEGORIES].filter(
+    (column) => column !== false,
   );
-  return rows.map((row) => ({ ...row, sortValue: jsonSortValue(row.sortValue) }));
+  type Row = Omit<ProductPageRow, 'variants' | 'categories'> & {
+    variants?: Timestamped<ProductVariant>[];
+    categories?: Timestamped<Category>[];
+  };
+  const rows = await prisma.$queryRaw<Row[]>(
+    extraColumns.length
+      ? sql`SELECT page.*, ${join(extraColumns, ', ')} FROM (${page}) page
+          ORDER BY page."scopeId", page."sortValue" ${direction}, page.id ${direction}`
+      : page,
+  );
+  return rows.map((row) => ({
+    ...row,
+    sortValue: jsonSortValue(row.sortValue),
+    variants: row.variants?.map(withDates<ProductVariant>),
+    categories: row.categories?.map(withDates<Category>),
+  }));
 }
 
 /** Sort values as they travel in cursors: timestamps as ISO strings, bigints as numbers. */
@@ -145,10 +202,11 @@ export async function countProducts(
   const rows = await prisma.$queryRaw<{ scopeId: string | null; count: number }[]>(
     scopeIds === null
       ? sql`SELECT NULL::uuid AS "scopeId", count(*)::int AS count FROM product p WHERE ${conditions(criteria)}`
-      : sql`${scopedProducts(scopeIds)}
-          SELECT s.scope_id AS "scopeId", count(*)::int AS count
-          FROM product p JOIN scoped s ON s.product_id = p.id
-          WHERE ${conditions(criteria)} GROUP BY s.scope_id`,
+      : sql`${categoryTrees(scopeIds)}
+          SELECT scope.id AS "scopeId", matching.count FROM category scope CROSS JOIN LATERAL (
+            SELECT count(*)::int AS count FROM product p WHERE ${IN_SCOPE} AND ${conditions(criteria)}
+          ) matching
+          WHERE scope.id = ANY(${scopeIds}::uuid[])`,
   );
   return new Map(rows.map((row) => [row.scopeId, row.count]));
 }
