@@ -1,9 +1,17 @@
 // Money is integer minor units inside Agora and an exact decimal string at the API. No floats touch prices.
 
+const digitsByCurrency = new Map<string, number>();
+
 /** Decimal places of a currency's minor unit: 2 for USD, 0 for JPY, 3 for KWD. */
 export function minorUnitDigits(currencyCode: string): number {
-  return new Intl.NumberFormat('en', { style: 'currency', currency: currencyCode }).resolvedOptions()
-    .maximumFractionDigits!;
+  let digits = digitsByCurrency.get(currencyCode);
+  if (digits === undefined) {
+    // Building a NumberFormat is slow, and money is formatted for every price on every page.
+    digits = new Intl.NumberFormat('en', { style: 'currency', currency: currencyCode }).resolvedOptions()
+      .maximumFractionDigits!;
+    digitsByCurrency.set(currencyCode, digits);
+  }
+  return digits;
 }
 
 export interface Money {

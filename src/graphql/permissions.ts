@@ -1,5 +1,5 @@
 // Every field's authorization rule, gathered from the modules. Anything not listed is denied.
-import { GraphQLError } from 'graphql';
+import { GraphQLError, type GraphQLResolveInfo } from 'graphql';
 import { type allow, deny, shield, type IRule } from 'graphql-shield';
 import { accountRules } from '../modules/account/rules.js';
 import { auditRules } from '../modules/audit/rules.js';
@@ -42,20 +42,21 @@ export const ruleTree: RuleTree = mergeRuleTrees([
   auditRules,
 ]);
 
+/** A denial (thrown = null) or any error thrown below a field. Errors meant for clients keep their code; anything
+ * else is logged and answered as an internal error. */
+export const resolverError = (thrown: unknown, ctx: Context, info: GraphQLResolveInfo): GraphQLError => {
+  if (thrown === null) return ctx.viewer ? forbidden() : unauthenticated();
+  if (isPublicError(thrown)) return thrown;
+  if (isStatementCancelled(thrown)) {
+    ctx.logger.warn({ field: `${info.parentType.name}.${info.fieldName}` }, 'statement_timeout cancelled a query');
+    return operationTimeout();
+  }
+  ctx.logger.error({ err: thrown, field: `${info.parentType.name}.${info.fieldName}` }, 'resolver failed');
+  return new GraphQLError('Internal server error', { extensions: { code: 'INTERNAL_SERVER_ERROR' } });
+};
+
 export const permissions = shield(ruleTree, {
   fallbackRule: deny,
   allowExternalErrors: false,
-  // Shield routes a denial (thrown = null) and every error thrown below it through here. Errors meant for clients
-  // keep their code; anything else is logged and answered as an internal error.
-  fallbackError: (thrown, _parent, _args, shieldContext, info) => {
-    const ctx = shieldContext as unknown as Context;
-    if (thrown === null) return ctx.viewer ? forbidden() : unauthenticated();
-    if (isPublicError(thrown)) return thrown;
-    if (isStatementCancelled(thrown)) {
-      ctx.logger.warn({ field: `${info.parentType.name}.${info.fieldName}` }, 'statement_timeout cancelled a query');
-      return operationTimeout();
-    }
-    ctx.logger.error({ err: thrown, field: `${info.parentType.name}.${info.fieldName}` }, 'resolver failed');
-    return new GraphQLError('Internal server error', { extensions: { code: 'INTERNAL_SERVER_ERROR' } });
-  },
+  fallbackError: (thrown, _parent, _args, ctx, info) => resolverError(thrown, ctx as unknown as Context, info),
 });

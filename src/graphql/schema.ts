@@ -15,7 +15,8 @@ import { inventoryResolvers } from '../modules/inventory/resolvers.js';
 import { nodeResolvers } from '../modules/node/resolvers.js';
 import { orderResolvers } from '../modules/order/resolvers.js';
 import { paymentResolvers } from '../modules/payment/resolvers.js';
-import { permissions } from './permissions.js';
+import { permissions, resolverError, ruleTree } from './permissions.js';
+import { publicFieldResolvers } from './publicFields.js';
 import { scalarResolvers } from './scalars.js';
 
 const schemaDir = fileURLToPath(new URL('../../schema', import.meta.url));
@@ -37,4 +38,7 @@ export const resolvers: Resolvers[] = [
 /** The schema without authorization, for tests that inspect it. */
 export const createBareSchema = (): GraphQLSchema => makeExecutableSchema({ typeDefs, resolvers });
 
-export const createSchema = (): GraphQLSchema => applyMiddleware(createBareSchema(), permissions);
+export function createSchema(): GraphQLSchema {
+  const bare = createBareSchema();
+  return publicFieldResolvers(bare, ruleTree, resolverError)(applyMiddleware(bare, permissions));
+}

@@ -17,10 +17,19 @@ export function executionTimeLimit(limitMs: number): ApolloServerPlugin<Context>
     async requestDidStart() {
       return {
         async executionDidStart() {
-          const deadline = performance.now() + limitMs;
+          // A timer per operation marks it late, so that each field only reads a boolean: no clock, no closure, no
+          // allocation per field. Apollo dispatches every field to the plugins anyway (cache control hooks them).
+          let late = false;
+          const timer = setTimeout(() => {
+            late = true;
+          }, limitMs);
+          timer.unref(); // an operation must not keep the process alive
           return {
             willResolveField() {
-              if (performance.now() > deadline) throw operationTimeout(limitMs);
+              if (late) throw operationTimeout(limitMs);
+            },
+            async executionDidEnd() {
+              clearTimeout(timer);
             },
           };
         },

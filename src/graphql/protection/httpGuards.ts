@@ -22,7 +22,7 @@ export const batchLimit =
 /** Far deeper than any real variables; code that walks a value recursively stays well within the stack. */
 export const MAX_JSON_NESTING = 64;
 
-function nestingDeeperThan(value: unknown, maximum: number): boolean {
+export function nestingDeeperThan(value: unknown, maximum: number): boolean {
   const pending: [unknown, number][] = [[value, 0]];
   for (let item = pending.pop(); item; item = pending.pop()) {
     const [current, depth] = item;

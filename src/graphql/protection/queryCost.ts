@@ -23,13 +23,25 @@ export function queryCost({ model, buckets, maxCost, limits }: QueryCostOptions)
     limits: !viewer ? limits.anonymous : isStaffRole(viewer.role) ? limits.staff : limits.customer,
   });
 
+  /** What an operation that ran actually cost, read off its response; null if that cannot be worked out. */
+  const actualCost = ({ document, operationName, request, response, contextValue }: GraphQLRequestContext<Context>) => {
+    const { body } = response;
+    const data = body?.kind === 'single' ? body.singleResult.data : body?.initialResult.data;
+    if (!document) return null;
+    try {
+      return model.responseCost(document, operationName ?? undefined, request.variables ?? {}, data);
+    } catch (error) {
+      contextValue.logger.warn({ err: error }, 'actual query cost unknown; nothing given back');
+      return null;
+    }
+  };
+
   return {
     async requestDidStart({ contextValue }) {
       // Signed-in clients are charged to their account once their session is checked (didResolveOperation);
       // until then, and for requests refused before it, to their address.
       let bucket = bucketOf(contextValue);
       let requested: number | null = null;
-      let actual = 0;
       let executed = false;
       let state: BucketState | null = null;
 
@@ -75,17 +87,12 @@ export function queryCost({ model, buckets, maxCost, limits }: QueryCostOptions)
         },
         async executionDidStart() {
           executed = true;
-          return {
-            willResolveField({ info }) {
-              return (_error, result) => {
-                actual += model.actualCost(info.parentType.getFields()[info.fieldName]!, info.parentType, result);
-              };
-            },
-          };
         },
         async willSendResponse(requestContext: GraphQLRequestContext<Context>) {
+          // Read off the response once it is complete, rather than counted field by field as they resolve.
+          const actual = executed ? actualCost(requestContext) : null;
           if (!state) state = await take(REFUSAL_COST);
-          else if (executed && requested !== null && requested > actual) {
+          else if (actual !== null && requested !== null && requested > actual) {
             state = await take(-(Math.max(requested, REFUSAL_COST) - Math.max(actual, REFUSAL_COST)));
           }
           const { body, http } = requestContext.response;
@@ -95,7 +102,7 @@ export function queryCost({ model, buckets, maxCost, limits }: QueryCostOptions)
             ...body.singleResult.extensions,
             cost: {
               requestedQueryCost: requested,
-              actualQueryCost: executed ? actual : null,
+              actualQueryCost: actual,
               throttleStatus: {
                 maximumAvailable: bucket.limits.capacity,
                 currentlyAvailable: Math.floor(state.available),
