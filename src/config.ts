@@ -1,5 +1,6 @@
 // Every environment variable the server reads, parsed and validated in one place.
 import { randomBytes } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 
 const emptyAsUndefined = (value: unknown) => (value === '' ? undefined : value);
@@ -14,6 +15,8 @@ const commaList = z
       .map((item) => item.trim())
       .filter(Boolean),
   );
+/** OpenTelemetry's lists of "key=value" pairs separated by commas (values may be percent-encoded). */
+const keyValueList = /^(\s*[^\s=,]+\s*=[^,]*(,|$))*$/;
 /** A leaky bucket as "capacity/restore rate per second", e.g. "1000/50". */
 const bucket = (fallback: string) =>
   z
@@ -43,6 +46,16 @@ const schema = z.object({
   /** PostgreSQL to use; when unset, an embedded PostgreSQL (PGlite) keeps its data under DATA_DIR. */
   DATABASE_URL: optionalUrl,
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(10),
+  /** Read replicas of DATABASE_URL (comma-separated): reads outside transactions go to one of them at random. */
+  DATABASE_REPLICA_URLS: commaList.pipe(z.array(z.url({ protocol: /^postgres(ql)?$/ }))),
+  /** Worker processes serving PORT together (node:cluster); "auto" starts one per CPU. */
+  WORKERS: z.preprocess(
+    emptyAsUndefined,
+    z
+      .union([z.literal('auto'), z.coerce.number().int().min(1).max(1024)])
+      .default(1)
+      .transform((value) => (value === 'auto' ? availableParallelism() : value)),
+  ),
   DATA_DIR: z.string().min(1).default('.data'),
   /** Seed the demo catalog into an empty database on start. */
   SEED_DEMO_CATALOG: z
@@ -130,8 +143,52 @@ const schema = z.object({
   TLS_CERT_FILE: z.preprocess(emptyAsUndefined, z.string().optional()),
   TLS_KEY_FILE: z.preprocess(emptyAsUndefined, z.string().optional()),
   OPERATION_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
+  /** Serve public catalog responses from a cache (Redis when configured, in-process otherwise); see docs/caching.md. */
+  RESPONSE_CACHE: z
+    .enum(['true', 'false'])
+    .default('true')
+    .transform((v) => v === 'true'),
   /** PostgreSQL statement_timeout for the API's connections; 0 turns it off. */
   STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(0).default(5_000),
+  /** When set, GET /metrics needs `Authorization: Bearer <METRICS_TOKEN>`; unset, it is open (docs/observability.md). */
+  METRICS_TOKEN: z.preprocess(
+    emptyAsUndefined,
+    z
+      .string()
+      .regex(/^\S{16,}$/, 'at least 16 characters, no spaces')
+      .optional(),
+  ),
+  /** With WORKERS > 1: the primary serves every worker's metrics, summed, at GET /metrics on this port. */
+  METRICS_PORT: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(0).max(65535).optional()),
+
+  // OpenTelemetry tracing, with the standard variables (docs/observability.md). Off unless an exporter is configured.
+  OTEL_SDK_DISABLED: z
+    .string()
+    .default('false')
+    .transform((v) => v.trim().toLowerCase() === 'true'),
+  /** otlp (the default once an endpoint is set), console (spans on stdout, for development) or none. */
+  OTEL_TRACES_EXPORTER: z.preprocess(emptyAsUndefined, z.enum(['otlp', 'console', 'none']).optional()),
+  /** OTLP over HTTP (JSON): the collector's base URL, spans go to <url>/v1/traces; e.g. http://otel-collector:4318. */
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.preprocess(emptyAsUndefined, z.url({ protocol: /^https?$/ }).optional()),
+  /** The full URL for spans, when it is not <OTEL_EXPORTER_OTLP_ENDPOINT>/v1/traces. */
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: z.preprocess(emptyAsUndefined, z.url({ protocol: /^https?$/ }).optional()),
+  /** Headers the exporter sends, "name=value,name=value" (a vendor's API key, for instance). */
+  OTEL_EXPORTER_OTLP_HEADERS: z.string().regex(keyValueList, 'name=value pairs separated by commas').default(''),
+  OTEL_SERVICE_NAME: z.string().min(1).default('agora'),
+  /** More resource attributes, "key=value,key=value" (deployment.environment.name=production, for instance). */
+  OTEL_RESOURCE_ATTRIBUTES: z.string().regex(keyValueList, 'key=value pairs separated by commas').default(''),
+  OTEL_TRACES_SAMPLER: z
+    .enum([
+      'always_on',
+      'always_off',
+      'traceidratio',
+      'parentbased_always_on',
+      'parentbased_always_off',
+      'parentbased_traceidratio',
+    ])
+    .default('parentbased_always_on'),
+  /** The share of traces the traceidratio samplers keep, from 0 to 1. */
+  OTEL_TRACES_SAMPLER_ARG: z.preprocess(emptyAsUndefined, z.coerce.number().min(0).max(1).optional()),
 });
 
 export type Config = Omit<
@@ -178,6 +235,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       'JWT_PREVIOUS_KEYS: must not reuse the current JWT_KEY_ID',
     config.TLS_CERT_FILE && !config.TLS_KEY_FILE && 'TLS_KEY_FILE: required with TLS_CERT_FILE',
     config.TLS_KEY_FILE && !config.TLS_CERT_FILE && 'TLS_CERT_FILE: required with TLS_KEY_FILE',
+    config.WORKERS > 1 &&
+      !config.DATABASE_URL &&
+      'WORKERS: more than one worker needs DATABASE_URL (the embedded database belongs to a single process)',
+    config.WORKERS > 1 &&
+      !config.REDIS_URL &&
+      'WORKERS: more than one worker needs REDIS_URL (rate limits, login throttles, subscriptions and jobs are shared through it)',
+    config.DATABASE_REPLICA_URLS.length > 0 &&
+      !config.DATABASE_URL &&
+      'DATABASE_REPLICA_URLS: needs DATABASE_URL, the primary they replicate',
+    Boolean(config.METRICS_PORT) &&
+      config.METRICS_PORT === config.PORT &&
+      'METRICS_PORT: must differ from PORT (the cluster primary listens on both)',
     config.TRUSTED_DOCUMENTS !== 'off' &&
       !config.TRUSTED_DOCUMENTS_MANIFEST &&
       'TRUSTED_DOCUMENTS_MANIFEST: required when TRUSTED_DOCUMENTS is allow or strict',

@@ -1,8 +1,8 @@
 // Unpaid orders hold their stock only until their reservation runs out.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seedStoreSettings } from '../src/db/seed/store.js';
-import { parseGlobalId } from '../src/graphql/globalId.js';
 import { OrderService } from '../src/modules/order/service.js';
+import { pendingPaymentOrder } from './support/orders.js';
 import { startTestServer, type TestServer } from './support/testServer.js';
 
 let server: TestServer;
@@ -21,36 +21,7 @@ beforeAll(async () => {
 });
 afterAll(() => server?.close());
 
-/** A guest checkout of `quantity` lamps whose payment waits for confirmation. */
-async function pendingOrder(quantity: number) {
-  const standard = await server.prisma.shippingMethod.findUniqueOrThrow({ where: { name: 'Standard' } });
-  const cart = await server.prisma.cart.create({
-    data: {
-      email: 'guest@example.test',
-      shippingAddress: {
-        firstName: 'G',
-        lastName: 'H',
-        line1: '1 St',
-        city: 'Berlin',
-        postalCode: '10115',
-        countryCode: 'DE',
-      },
-      shippingMethodId: standard.id,
-      lines: { create: { variantId: variantDbId, quantity } },
-    },
-  });
-  const res = await server.gql(
-    `mutation ($cartId: ID!, $key: String!) {
-      checkoutComplete(input: { cartId: $cartId, payment: { provider: "sandbox", token: "tok_requires_action" }, idempotencyKey: $key }) {
-        order { id status } userErrors { code message }
-      }
-    }`,
-    { cartId: Buffer.from(`Cart:${cart.id}`).toString('base64url'), key: `expiry-${cart.id}` },
-  );
-  expect(res.data.checkoutComplete.userErrors).toEqual([]);
-  expect(res.data.checkoutComplete.order.status).toBe('PENDING_PAYMENT');
-  return parseGlobalId(res.data.checkoutComplete.order.id)!.id;
-}
+const pendingOrder = (quantity: number) => pendingPaymentOrder(server, variantDbId, { quantity });
 
 const stock = () =>
   server.prisma.productVariant.findUniqueOrThrow({

@@ -3,7 +3,7 @@ import { createClient, type Client } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { seedStoreSettings } from '../src/db/seed/store.js';
-import { toGlobalId } from '../src/graphql/globalId.js';
+import { paidOrderOf } from './support/orders.js';
 import { startTestServer, type TestServer } from './support/testServer.js';
 
 let server: TestServer;
@@ -53,25 +53,10 @@ function listen(client: Client, orderId: string) {
   return { received, first, stop };
 }
 
-/** A paid order of a new customer, made directly in the database. */
+/** A paid order of a new customer, and the customer's token. */
 async function paidOrder() {
   const { accountId } = await server.sessionFor('CUSTOMER');
-  const owner = await server.tokenFor('CUSTOMER', { accountId });
-  const order = await server.prisma.order.create({
-    data: {
-      accountId,
-      email: 'buyer@example.test',
-      status: 'PAID',
-      currencyCode: 'USD',
-      subtotalAmount: 1000,
-      shippingAmount: 0,
-      taxAmount: 0,
-      totalAmount: 1000,
-      shippingAddress: { firstName: 'A', lastName: 'B', line1: '1 St', city: 'X', postalCode: '1', countryCode: 'US' },
-      shippingMethod: 'Standard',
-    },
-  });
-  return { id: toGlobalId('Order', order.id), owner };
+  return { id: await paidOrderOf(server, accountId), owner: await server.tokenFor('CUSTOMER', { accountId }) };
 }
 
 const until = async (check: () => boolean) => {

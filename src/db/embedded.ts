@@ -1,8 +1,7 @@
 // Embedded PostgreSQL (PGlite) behind a local socket, so the app and the migration engine use the same pg driver
 // and code paths as with a real server.
 import { mkdirSync } from 'node:fs';
-import { PGlite } from '@electric-sql/pglite';
-import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
+import type { PGlite } from '@electric-sql/pglite';
 
 export interface EmbeddedPostgres {
   url: string;
@@ -19,6 +18,11 @@ export interface EmbeddedOptions {
 
 export async function startEmbeddedPostgres({ dataDir, loadDataDir }: EmbeddedOptions = {}): Promise<EmbeddedPostgres> {
   if (dataDir) mkdirSync(dataDir, { recursive: true });
+  // Loaded only when used: PGlite's WebAssembly build takes about 45 MB that a server on real PostgreSQL never needs.
+  const [{ PGlite }, { PGLiteSocketServer }] = await Promise.all([
+    import('@electric-sql/pglite'),
+    import('@electric-sql/pglite-socket'),
+  ]);
   const db = await PGlite.create({ dataDir, loadDataDir });
   // PGlite has a single backend, so clients must use one pooled connection. The second slot only lets a pool
   // replace a connection it dropped (pg-pool drops one after any failed query) before the old socket has closed.

@@ -1,8 +1,10 @@
 // Migration commands on top of the WASM schema engine; each mirrors the Prisma CLI command named beside it.
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { DiagnoseMigrationHistoryOutput } from '@prisma/schema-engine-wasm';
+import pg from 'pg';
 import { listMigrations, NO_FILTER, openEngine, type Engine } from './schemaEngine.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -33,12 +35,82 @@ async function pendingSchemaChange(engine: Engine): Promise<string | null> {
   return out.exitCode === 2 ? out.stdout : null;
 }
 
-/** ~ `prisma migrate deploy`: applies pending migrations and returns their names. */
-export function applyMigrations(url: string): Promise<string[]> {
-  return withEngine(url, async (engine) => {
-    const out = await engine.applyMigrations({ migrationsList: listMigrations(MIGRATIONS_DIR), filters: NO_FILTER });
-    return out.appliedMigrationNames;
-  });
+/** The advisory lock that instances hold while they apply migrations (an arbitrary constant of this project). */
+export const MIGRATION_LOCK_KEY = 4_165_298_337;
+
+/**
+ * Runs `work` holding MIGRATION_LOCK_KEY on a connection of its own, so instances starting together migrate one
+ * after another and the later ones find nothing pending. The schema engine locks too (pg_advisory_lock(72707369)),
+ * but gives up after 10 s: without this lock, every instance starting during a long migration would fail.
+ */
+async function withMigrationLock<T>(url: string, work: () => Promise<T>, onWait?: () => void): Promise<T> {
+  // No statement or lock timeout: waiting as long as another instance's migration takes is the point.
+  const client = new pg.Client({ connectionString: url, options: '-c statement_timeout=0 -c lock_timeout=0' });
+  // A dropped connection releases the lock; the engine's own lock still keeps the migration itself safe.
+  client.on('error', () => {});
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1) AS locked', [
+      MIGRATION_LOCK_KEY,
+    ]);
+    if (!rows[0]?.locked) {
+      onWait?.();
+      await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
+    }
+    return await work();
+  } finally {
+    await client.end(); // ending the session releases the lock
+  }
+}
+
+/**
+ * Whether the database has applied every migration of the folder, unedited, and none has failed: what the engine
+ * would find on almost every start. Checked with one query, so that a start with nothing to do never loads the
+ * engine (about 50 MB of WebAssembly that stays in memory once loaded).
+ */
+async function allApplied(url: string): Promise<boolean> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ name: string; checksum: string; finished: boolean }>(
+      `SELECT migration_name AS name, checksum, finished_at IS NOT NULL AS finished
+       FROM _prisma_migrations WHERE rolled_back_at IS NULL`,
+    );
+    const applied = new Map(rows.map((row) => [row.name, row]));
+    return (
+      rows.every((row) => row.finished) &&
+      listMigrations(MIGRATIONS_DIR).migrationDirectories.every(({ path: name, migrationFile }) => {
+        const sql = migrationFile.content.tag === 'ok' ? migrationFile.content.value : null;
+        return sql !== null && applied.get(name)?.checksum === createHash('sha256').update(sql).digest('hex');
+      })
+    );
+  } catch (error) {
+    if ((error as { code?: string }).code === '42P01') return false; // no _prisma_migrations yet
+    throw error;
+  } finally {
+    await client.end();
+  }
+}
+
+/**
+ * ~ `prisma migrate deploy`: applies pending migrations and returns their names. Safe to run from several
+ * instances at once; `onWait` is called when another one is migrating and this one has to wait for it.
+ */
+export function applyMigrations(url: string, options: { onWait?: () => void } = {}): Promise<string[]> {
+  return withMigrationLock(
+    url,
+    async () =>
+      (await allApplied(url))
+        ? []
+        : withEngine(url, async (engine) => {
+            const out = await engine.applyMigrations({
+              migrationsList: listMigrations(MIGRATIONS_DIR),
+              filters: NO_FILTER,
+            });
+            return out.appliedMigrationNames;
+          }),
+    options.onWait,
+  );
 }
 
 /** ~ `prisma migrate status`: pending, failed or edited migrations. */

@@ -2,6 +2,7 @@ import type { LoginThrottle } from '../auth/loginThrottle.js';
 import type { AccessTokens } from '../auth/tokens.js';
 import type { Viewer } from '../auth/viewer.js';
 import type { PrismaClient } from '../db/client.js';
+import { onPrimary } from '../db/replicas.js';
 import type { Logger } from '../logger.js';
 import { AccountService } from '../modules/account/accountService.js';
 import { AuthService } from '../modules/account/authService.js';
@@ -63,7 +64,9 @@ export interface Context {
   auditLog: AuditLogService;
 }
 
-export const createSessions = (app: AppServices) => new Sessions(app.prisma, app.accessTokens, app.refreshTokenTtlDays);
+/** Sessions on the primary: a session just started (log in, refresh) must be found by the very next request. */
+export const createSessions = (app: AppServices) =>
+  new Sessions(onPrimary(app.prisma), app.accessTokens, app.refreshTokenTtlDays);
 
 export function createContext(
   app: AppServices,

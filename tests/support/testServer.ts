@@ -5,8 +5,10 @@ import type { Role } from '../../src/auth/viewer.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import type { PrismaClient } from '../../src/db/client.js';
 import { createLogger } from '../../src/logger.js';
+import type { SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import type { DestinationStream } from 'pino';
 import { startStatementCounter, type StatementCounter } from './statementCounter.js';
-import { createTestDatabase } from './testDatabase.js';
+import { createTestDatabase, type TestDatabase } from './testDatabase.js';
 
 export interface GraphQLResponse<T = any> {
   status: number;
@@ -36,9 +38,20 @@ export const TEST_WEBHOOK_SECRET = 'wH7cP2xL9qR4mV8tB3nK6yF1sJ5dG0aZeUoXi';
 const UNTHROTTLED = '1000000000/1000000000';
 
 export async function startTestServer(
-  options: { env?: Record<string, string>; countStatements?: boolean } = {},
+  options: {
+    env?: Record<string, string>;
+    countStatements?: boolean;
+    /** A database to share with other servers (several instances of one deployment); close() leaves it alone. */
+    database?: TestDatabase;
+    /** Traces into this processor (and puts trace ids on log lines). */
+    spanProcessor?: SpanProcessor;
+    /** Where the server's log lines go (at TEST_LOG_LEVEL, or env.LOG_LEVEL); by default nowhere. */
+    logStream?: DestinationStream;
+  } = {},
 ): Promise<TestServer> {
-  const database = await createTestDatabase();
+  const shared = options.database;
+  const database = shared ?? (await createTestDatabase());
+  const dropOwnDatabase = () => (shared ? Promise.resolve() : database.drop());
   const statements = options.countStatements ? await startStatementCounter(database.url) : null;
   const config: Config = loadConfig({
     NODE_ENV: 'test',
@@ -58,11 +71,21 @@ export async function startTestServer(
     RATE_LIMIT_ANONYMOUS: UNTHROTTLED,
     RATE_LIMIT_CUSTOMER: UNTHROTTLED,
     RATE_LIMIT_STAFF: UNTHROTTLED,
+    // Suites read what they just changed; tests of the response cache turn it on.
+    RESPONSE_CACHE: 'false',
     ...options.env,
   });
-  const app = await createApp(config, createLogger(config)).catch(async (error: unknown) => {
+  const logger = createLogger(config, {
+    destination: options.logStream,
+    traceIds: options.spanProcessor ? true : undefined,
+  });
+  const app = await createApp(
+    config,
+    logger,
+    options.spanProcessor ? { spanProcessors: [options.spanProcessor] } : {},
+  ).catch(async (error: unknown) => {
     await statements?.close();
-    await database.drop();
+    await dropOwnDatabase();
     throw error;
   });
   const url = await app.listen();
@@ -100,7 +123,7 @@ export async function startTestServer(
     async close() {
       await app.stop();
       await statements?.close();
-      await database.drop();
+      await dropOwnDatabase();
     },
   };
 }
