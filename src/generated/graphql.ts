@@ -270,6 +270,11 @@ export type AuthTokens = {
   refreshTokenExpiresAt: Scalars['DateTime']['output'];
 };
 
+/** Whether a cached response may be shared by every client (PUBLIC) or belongs to one viewer (PRIVATE). */
+export type CacheControlScope =
+  | 'PRIVATE'
+  | 'PUBLIC';
+
 /** What a shopper intends to buy. Prices and totals are computed by the server from the catalog, never sent by a client. */
 export type Cart = Node & {
   __typename?: 'Cart';
@@ -2137,6 +2142,7 @@ export type ResolversTypes = ResolversObject<{
   AuditOutcome: AuditOutcome;
   AuthTokens: ResolverTypeWrapper<AuthTokens>;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
+  CacheControlScope: CacheControlScope;
   Cart: ResolverTypeWrapper<CartModel>;
   CartBuyerIdentity: ResolverTypeWrapper<CartBuyerIdentity>;
   CartBuyerIdentityUpdateInput: CartBuyerIdentityUpdateInput;
@@ -2397,6 +2403,14 @@ export type ResolversParentTypes = ResolversObject<{
   TokenRefreshPayload: TokenRefreshPayload;
   UserError: UserError;
 }>;
+
+export type CacheControlDirectiveArgs = {
+  inheritMaxAge?: Maybe<Scalars['Boolean']['input']>;
+  maxAge?: Maybe<Scalars['Int']['input']>;
+  scope?: Maybe<CacheControlScope>;
+};
+
+export type CacheControlDirectiveResolver<Result, Parent, ContextType = Context, Args = CacheControlDirectiveArgs> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
 
 export type CostDirectiveArgs = {
   weight: Scalars['Int']['input'];
@@ -3080,6 +3094,7 @@ export type Resolvers<ContextType = Context> = ResolversObject<{
 }>;
 
 export type DirectiveResolvers<ContextType = Context> = ResolversObject<{
+  cacheControl?: CacheControlDirectiveResolver<any, any, ContextType>;
   cost?: CostDirectiveResolver<any, any, ContextType>;
   listSize?: ListSizeDirectiveResolver<any, any, ContextType>;
 }>;

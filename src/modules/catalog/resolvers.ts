@@ -1,4 +1,6 @@
 // Catalog fields: thin mappings onto loaders (reads) and the catalog service (writes).
+import { maybeCacheControlFromInfo } from '@apollo/cache-control-types';
+import { STOCK_MAX_AGE } from '../../cache/responseCache.js';
 import type { Resolvers } from '../../generated/graphql.js';
 import { badUserInput } from '../../graphql/errors.js';
 import { databaseIdOf, databaseIdOrUnknown, requireDatabaseId, toGlobalId } from '../../graphql/globalId.js';
@@ -27,10 +29,14 @@ const categoryId = (id: string) => databaseIdOrUnknown(id, 'Category');
 
 export const catalogResolvers: Resolvers = {
   Query: {
-    products: (_, args, ctx) => {
+    products: (_, args, ctx, info) => {
+      // Which products a stock filter lets through changes with every sale: as stale as the stock fields, at most.
+      if (args.filter?.availableForSale != null) {
+        maybeCacheControlFromInfo(info)?.setCacheHint({ maxAge: STOCK_MAX_AGE });
+      }
       const categoryId = args.filter?.categoryId;
       const scopeId = categoryId == null ? null : requireDatabaseId(categoryId, 'Category', 'filter.categoryId');
-      return productConnection(ctx.loaders, scopeId, args, ctx.storeCurrency);
+      return productConnection(ctx.loaders, scopeId, args, ctx.storeCurrency, info);
     },
     product: (_, args, ctx) => {
       const { id, slug } = idOrSlug(args, 'Product');
@@ -117,6 +123,6 @@ export const catalogResolvers: Resolvers = {
     id: (category) => toGlobalId('Category', category.id),
     parent: (category, _, ctx) => (category.parentId ? ctx.loaders.categoryById.load(category.parentId) : null),
     children: (category, _, ctx) => ctx.loaders.childrenByCategoryId.load(category.id),
-    products: (category, args, ctx) => productConnection(ctx.loaders, category.id, args, ctx.storeCurrency),
+    products: (category, args, ctx, info) => productConnection(ctx.loaders, category.id, args, ctx.storeCurrency, info),
   },
 };
