@@ -1,10 +1,13 @@
 // Several instances starting at once (several machines, WORKERS=1 each) over one database: migrations are applied
 // once, one instance at a time, and an instance that starts during another's long migration waits for it instead
-// of failing (the schema engine's own lock gives up after 10 s).
+// of failing (the schema engine's own lock gives up after 10 s). First-start data is prepared once, the same way.
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
+import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { openDatabase } from '../src/db/database.js';
 import { applyMigrations, MIGRATION_LOCK_KEY } from '../src/db/migrations.js';
+import { prepareData } from '../src/db/startup.js';
 import { withDatabase } from './support/globalSetup.js';
 
 /** The advisory lock key the Prisma schema engine takes while it migrates. */
@@ -49,7 +52,7 @@ const appliedNames = async () =>
 
 // The embedded database belongs to one process, and its single backend session is every connection's session, so
 // advisory locks could not exclude anyone there: these tests need a PostgreSQL server.
-describe.skipIf(!template)('applying migrations from several instances (PostgreSQL server)', () => {
+describe.skipIf(!template)('starting several instances together (PostgreSQL server)', () => {
   beforeAll(() => {
     database = `agora_migrate_${randomUUID().replaceAll('-', '').slice(0, 12)}`;
     url = withDatabase(template!, database);
@@ -86,4 +89,34 @@ describe.skipIf(!template)('applying migrations from several instances (PostgreS
     expect(waited).toBe(true);
     expect(await appliedNames()).toEqual([...first].sort());
   }, 40_000);
+
+  it('seeds the demo catalog and creates the first admin once when instances start together on an empty database', async () => {
+    await freshDatabase();
+    await applyMigrations(url);
+    const config = {
+      DATABASE_URL: url,
+      DATABASE_REPLICA_URLS: [],
+      DATA_DIR: '.data',
+      DATABASE_POOL_SIZE: 2,
+      STATEMENT_TIMEOUT_MS: 5_000,
+      SEED_DEMO_CATALOG: true,
+      SEED_PRODUCTS: 40,
+      ADMIN_EMAIL: 'first.admin@example.test',
+      ADMIN_PASSWORD: 'a long and unguessable passphrase',
+    };
+    const logger = pino({ level: 'silent' });
+    const instances = await Promise.all([1, 2, 3].map(() => openDatabase(config, logger, { migrate: false })));
+    try {
+      const outcomes = await Promise.allSettled(instances.map((db) => prepareData(db.primary, config, logger)));
+      expect(outcomes.map((outcome) => outcome.status)).toEqual(['fulfilled', 'fulfilled', 'fulfilled']);
+    } finally {
+      await Promise.all(instances.map((db) => db.close()));
+    }
+    const [counts] = await query(
+      url,
+      `SELECT (SELECT count(*) FROM product)::int AS products,
+              (SELECT count(*) FROM account WHERE role = 'ADMIN')::int AS admins`,
+    );
+    expect(counts).toEqual({ products: 40, admins: 1 });
+  });
 });

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { DiagnoseMigrationHistoryOutput } from '@prisma/schema-engine-wasm';
 import pg from 'pg';
+import { withAdvisoryLock } from './advisoryLock.js';
 import { listMigrations, NO_FILTER, openEngine, type Engine } from './schemaEngine.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -35,33 +36,12 @@ async function pendingSchemaChange(engine: Engine): Promise<string | null> {
   return out.exitCode === 2 ? out.stdout : null;
 }
 
-/** The advisory lock that instances hold while they apply migrations (an arbitrary constant of this project). */
-export const MIGRATION_LOCK_KEY = 4_165_298_337;
-
 /**
- * Runs `work` holding MIGRATION_LOCK_KEY on a connection of its own, so instances starting together migrate one
- * after another and the later ones find nothing pending. The schema engine locks too (pg_advisory_lock(72707369)),
- * but gives up after 10 s: without this lock, every instance starting during a long migration would fail.
+ * The advisory lock that instances hold while they apply migrations (an arbitrary constant of this project). The
+ * schema engine locks too (pg_advisory_lock(72707369)), but gives up after 10 s: without this lock, every instance
+ * starting during a long migration would fail.
  */
-async function withMigrationLock<T>(url: string, work: () => Promise<T>, onWait?: () => void): Promise<T> {
-  // No statement or lock timeout: waiting as long as another instance's migration takes is the point.
-  const client = new pg.Client({ connectionString: url, options: '-c statement_timeout=0 -c lock_timeout=0' });
-  // A dropped connection releases the lock; the engine's own lock still keeps the migration itself safe.
-  client.on('error', () => {});
-  await client.connect();
-  try {
-    const { rows } = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1) AS locked', [
-      MIGRATION_LOCK_KEY,
-    ]);
-    if (!rows[0]?.locked) {
-      onWait?.();
-      await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
-    }
-    return await work();
-  } finally {
-    await client.end(); // ending the session releases the lock
-  }
-}
+export const MIGRATION_LOCK_KEY = 4_165_298_337;
 
 /**
  * Whether the database has applied every migration of the folder, unedited, and none has failed: what the engine
@@ -97,8 +77,9 @@ async function allApplied(url: string): Promise<boolean> {
  * instances at once; `onWait` is called when another one is migrating and this one has to wait for it.
  */
 export function applyMigrations(url: string, options: { onWait?: () => void } = {}): Promise<string[]> {
-  return withMigrationLock(
+  return withAdvisoryLock(
     url,
+    MIGRATION_LOCK_KEY,
     async () =>
       (await allApplied(url))
         ? []

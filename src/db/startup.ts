@@ -4,6 +4,7 @@ import cluster from 'node:cluster';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import { ensureFirstAdmin } from '../modules/account/firstAdmin.js';
+import { withAdvisoryLock } from './advisoryLock.js';
 import type { PrismaClient } from './client.js';
 import { openDatabase } from './database.js';
 import { seedCatalog } from './seed/catalog.js';
@@ -25,19 +26,31 @@ type StartupConfig = Pick<
 /** Whether this process is a cluster worker, whose primary has already migrated and prepared the database. */
 export const preparedByPrimary = (): boolean => cluster.isWorker;
 
+/** The advisory lock instances hold while they prepare first-start data (an arbitrary constant of this project). */
+export const FIRST_START_LOCK_KEY = 4_165_298_338;
+
 /**
- * First-start data: the demo catalog and the first admin, each only when configured and missing. Give it the
- * primary (Database.primary): it reads what it may have just written.
+ * First-start data: the demo catalog and the first admin, each only when configured and missing. Instances starting
+ * together on an empty database take turns, so that the later ones find it there. Give it the primary
+ * (Database.primary): it reads what it may have just written.
  */
 export async function prepareData(prisma: PrismaClient, config: StartupConfig, logger: Logger): Promise<void> {
-  if (config.SEED_DEMO_CATALOG) {
-    logger.info(await seedCatalog(prisma, { products: config.SEED_PRODUCTS }), 'demo catalog ready');
-    await seedStoreSettings(prisma);
-  }
-  if (config.ADMIN_EMAIL && config.ADMIN_PASSWORD) {
-    const created = await ensureFirstAdmin(prisma, { email: config.ADMIN_EMAIL, password: config.ADMIN_PASSWORD });
-    if (created) logger.info('created the first admin from ADMIN_EMAIL');
-  }
+  const { SEED_DEMO_CATALOG: seed, ADMIN_EMAIL: email, ADMIN_PASSWORD: password } = config;
+  if (!seed && !(email && password)) return;
+  const prepare = async () => {
+    if (seed) {
+      logger.info(await seedCatalog(prisma, { products: config.SEED_PRODUCTS }), 'demo catalog ready');
+      await seedStoreSettings(prisma);
+    }
+    if (email && password && (await ensureFirstAdmin(prisma, { email, password }))) {
+      logger.info('created the first admin from ADMIN_EMAIL');
+    }
+  };
+  // The embedded database belongs to this process alone.
+  if (!config.DATABASE_URL) return prepare();
+  await withAdvisoryLock(config.DATABASE_URL, FIRST_START_LOCK_KEY, prepare, () =>
+    logger.info('another instance is preparing the database; waiting for it'),
+  );
 }
 
 /** A cluster primary's start: migrate and prepare the database, then let go of it before the workers start. */
