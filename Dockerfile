@@ -47,4 +47,4 @@ STOPSIGNAL SIGTERM
 HEALTHCHECK --interval=10s --timeout=3s --start-period=60s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 4000) + '/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 # node itself is PID 1 and receives SIGTERM, with the V8 settings of npm start (docs/performance.md).
-CMD ["node", "--max-semi-space-size=16", "--max-old-space-size=224", "dist/main.js"]
+CMD ["node", "--max-semi-space-size=8", "--max-old-space-size=224", "dist/main.js"]

@@ -158,7 +158,7 @@ describe('Dockerfile', () => {
     [
       'npm start',
       edit(
-        'CMD ["node", "--max-semi-space-size=16", "--max-old-space-size=224", "dist/main.js"]',
+        'CMD ["node", "--max-semi-space-size=8", "--max-old-space-size=224", "dist/main.js"]',
         'CMD ["npm", "start"]',
       ),
       /runs npm/,
