@@ -1023,6 +1023,27 @@ describe('who may check out and read orders', () => {
     },
   );
 
+  it('lists orders(filter: { createdAfter, createdBefore }) for staff: from createdAfter, up to before createdBefore', async () => {
+    for (let i = 0; i < 3; i++) await paidOrder([[mug, 1]]);
+    const all = await server.prisma.order.findMany({ orderBy: { id: 'desc' } });
+    const times = [...new Set(all.map((order) => order.createdAt.getTime()))].sort((a, b) => a - b);
+    // boundaries taken from the orders themselves, so that each side leaves some out
+    const [after, before] = [new Date(times[1]!), new Date(times.at(-1)!)];
+    const expected = all.filter((order) => order.createdAt >= after && order.createdAt < before);
+    expect(expected.length).toBeGreaterThan(0);
+    expect(expected.length).toBeLessThan(all.length - 1);
+    const filter = { createdAfter: after.toISOString(), createdBefore: before.toISOString() };
+    expect(outcome(await server.gql(ORDERS, { filter, first: 100 }, staff))).toEqual({
+      data: {
+        orders: {
+          totalCount: expected.length,
+          nodes: expected.map((row) => ({ id: toGlobalId('Order', row.id), status: row.status })),
+        },
+      },
+      codes: undefined,
+    });
+  });
+
   it.each([
     { caller: 'a customer', token: () => owner.token, code: 'FORBIDDEN' },
     { caller: 'an anonymous visitor', token: () => undefined, code: 'UNAUTHENTICATED' },

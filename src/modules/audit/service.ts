@@ -1,5 +1,6 @@
 // The audit log of staff mutations: written once per request by the auditStaffMutations plugin, read by admins.
 import type { AuditLogEntry, AuditOutcome, Prisma, PrismaClient, Role } from '../../generated/prisma/client.js';
+import { idsCreatedBetween } from '../../db/timeOrderedIds.js';
 import { newestFirst, type Connection, type PageArgs } from '../../graphql/connection.js';
 
 /** One executed mutation field, as the plugin records it. */
@@ -43,12 +44,13 @@ export class AuditLogService {
           ...(filter.since && { gte: filter.since }),
           ...(filter.until && { lt: filter.until }),
         },
+        id: idsCreatedBetween(filter.since, filter.until),
       }),
     };
     return newestFirst(args, {
       findMany: ({ idAfter, descending, take }) =>
         this.prisma.auditLogEntry.findMany({
-          where: { ...where, ...(idAfter && { id: idAfter }) },
+          where: idAfter ? { AND: [where, { id: idAfter }] } : where,
           orderBy: { id: descending ? 'desc' : 'asc' },
           take,
         }),

@@ -1,5 +1,6 @@
 // Orders after checkout: staff moves through the state machine, and the lists customers and staff read.
 import type { Order, OrderStatus, Prisma, PrismaClient } from '../../generated/prisma/client.js';
+import { idsCreatedBetween } from '../../db/timeOrderedIds.js';
 import { newestFirst, type Connection, type PageArgs } from '../../graphql/connection.js';
 import { release, restock } from '../checkout/stock.js';
 import { fail, succeed, userError, type Outcome } from '../userErrors.js';
@@ -77,12 +78,13 @@ export class OrderService {
           ...(filter.createdAfter && { gte: filter.createdAfter }),
           ...(filter.createdBefore && { lt: filter.createdBefore }),
         },
+        id: idsCreatedBetween(filter.createdAfter, filter.createdBefore),
       }),
     };
     return newestFirst(args, {
       findMany: ({ idAfter, descending, take }) =>
         this.prisma.order.findMany({
-          where: { ...where, ...(idAfter && { id: idAfter }) },
+          where: idAfter ? { AND: [where, { id: idAfter }] } : where,
           orderBy: { id: descending ? 'desc' : 'asc' },
           take,
         }),
