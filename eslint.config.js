@@ -16,6 +16,23 @@ export default tseslint.config(
     },
   },
   {
+    // A module uses another only through its index.ts, so modules show a small surface and cannot form cycles.
+    files: ['src/modules/*/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['../*/*', '!../*/index.js', '!../../**'],
+              message: "Import another module through its index.ts ('../<module>/index.js').",
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['src/main.ts', 'src/**/*Cli.ts', 'src/db/cli.ts', 'src/db/seed/cli.ts', 'tests/**/*.ts'],
     rules: { 'no-console': 'off' },
   },

@@ -17,22 +17,21 @@ import { WebSocketServer } from 'ws';
 import { viewerFromHeaders } from './auth/requestViewer.js';
 import type { Config } from './config.js';
 import type { PrismaClient } from './db/client.js';
-import { createContext, createSessions } from './graphql/context.js';
+import { createContext } from './graphql/context.js';
 import { batchLimit, MAX_JSON_NESTING, nestingLimit, requestErrors } from './graphql/protection/httpGuards.js';
 import { createSchema, resolvers } from './graphql/schema.js';
 import { createGraphQLServer, documentLimits, httpContextFactory } from './graphql/server.js';
 import { httpLogSerializers, type Logger } from './logger.js';
 import { logTransport, smtpTransport, startMailer } from './mail/mailer.js';
-import { startReservationSweeper } from './modules/checkout/reservationSweeper.js';
-import { OrderService } from './modules/order/service.js';
-import { PaymentService } from './modules/payment/service.js';
 import { paymentWebhookRouter } from './modules/payment/webhookRoute.js';
 import { createMetrics } from './observability/metrics.js';
 import { tracesExporter } from './observability/tracingConfig.js';
-import { openRuntime } from './runtime.js';
+import { openRuntime, type Runtime } from './runtime.js';
 
 export interface App {
   prisma: PrismaClient;
+  /** The shared services and background workers (tests run recovery passes and relay flushes through it). */
+  runtime: Runtime;
   /** Listens on HOST:PORT and returns the GraphQL endpoint's URL. */
   listen(): Promise<string>;
   /** Stops taking requests, lets in-flight ones finish, then closes the database. */
@@ -57,11 +56,7 @@ export async function createApp(config: Config, logger: Logger, options: AppOpti
     logger,
     config.MAILER_INTERVAL_MS,
   );
-  const sweeper = startReservationSweeper(
-    new OrderService(database.prisma, services.orderStatusBus),
-    logger,
-    config.RESERVATION_SWEEP_INTERVAL_MS,
-  );
+  const recovery = runtime.startRecovery();
 
   const app = express();
   app.disable('x-powered-by');
@@ -76,7 +71,6 @@ export async function createApp(config: Config, logger: Logger, options: AppOpti
       : null;
   const schema = tracing ? tracing.traceResolvers(createSchema(), resolvers) : createSchema();
   const limitRules = documentLimits(config);
-  const sessions = createSessions(services);
   const httpContext = httpContextFactory(services);
   // Subscriptions: graphql-ws on the same port and path, signed in by an `authorization` connection parameter.
   const subscriptions = useServer<{ authorization?: unknown }>(
@@ -88,7 +82,7 @@ export async function createApp(config: Config, logger: Logger, options: AppOpti
         const authorization =
           typeof connectionParams?.authorization === 'string' ? connectionParams.authorization : undefined;
         const viewer = await viewerFromHeaders({ authorization }, services.accessTokens, (claims) =>
-          sessions.viewerFor(claims),
+          services.sessions.viewerFor(claims),
         );
         const context = createContext(services, {
           findViewer: () => Promise.resolve(viewer),
@@ -140,19 +134,22 @@ export async function createApp(config: Config, logger: Logger, options: AppOpti
     res.json({ status: 'ok' });
   });
   app.get('/metrics', metrics.endpoint(config.METRICS_TOKEN));
-  app.use(
-    paymentWebhookRouter(
-      services.paymentProviders,
-      new PaymentService(database.prisma, services.paymentProviders, logger),
-    ),
-  );
+  app.use(paymentWebhookRouter(services.paymentProviders, services.payments));
   app.get('/readyz', async (req, res) => {
+    // Bounded: when the database stops answering (a network dropping packets, every connection stuck), the probe
+    // says so in 2 s instead of waiting with the pool. A query left running finishes or fails on its own.
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error('the database did not answer SELECT 1 within 2000 ms')), 2_000);
+    });
     try {
-      await database.prisma.$queryRaw`SELECT 1`;
+      await Promise.race([database.prisma.$queryRaw`SELECT 1`, timeout]);
       res.json({ status: 'ready' });
     } catch (error) {
       req.log.warn({ err: error }, 'readiness check failed: database unreachable');
       res.status(503).json({ status: 'unavailable' });
+    } finally {
+      clearTimeout(timer);
     }
   });
   app.use(
@@ -180,6 +177,7 @@ export async function createApp(config: Config, logger: Logger, options: AppOpti
 
   return {
     prisma: database.prisma,
+    runtime,
     async listen() {
       // A port in use fails the start (the WebSocket server would otherwise swallow the error, and listen would hang).
       await new Promise<void>((resolve, reject) => {
@@ -197,7 +195,7 @@ export async function createApp(config: Config, logger: Logger, options: AppOpti
       try {
         await apollo.stop();
         await mailer.stop();
-        await sweeper.stop();
+        await recovery.stop();
       } finally {
         try {
           await runtime.close();

@@ -109,7 +109,17 @@ const schema = z.object({
     .min(1)
     .max(7 * 24 * 60)
     .default(30),
-  RESERVATION_SWEEP_INTERVAL_MS: z.coerce.number().int().min(50).default(60_000),
+  /** How long a checkout or payment operation may hold its idempotency key before a retry or the recovery worker
+   * may take it over (a process that died holds it no longer than this). */
+  CHECKOUT_LEASE_MS: z.coerce.number().int().min(100).default(15_000),
+  /** How long a retry waits for the checkout holding its key before answering CONFLICT (keep it under
+   * OPERATION_TIMEOUT_MS). */
+  CHECKOUT_REPLAY_WAIT_MS: z.coerce.number().int().min(0).default(5_000),
+  /** How often the recovery worker looks for stalled checkouts and payment operations and expired reservations. */
+  RECOVERY_INTERVAL_MS: z.coerce.number().int().min(50).default(5_000),
+  /** How often the outbox relay looks for events to deliver besides those this instance writes (it delivers those
+   * at once): events of instances that died, for instance. */
+  OUTBOX_RELAY_INTERVAL_MS: z.coerce.number().int().min(10).default(1_000),
   /** Shared secret the payment processor signs webhook deliveries with (HMAC-SHA256). */
   PAYMENT_WEBHOOK_SECRET: z.preprocess(emptyAsUndefined, z.string().min(32, 'at least 32 characters').optional()),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(10_000),

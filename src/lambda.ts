@@ -23,7 +23,7 @@ import { createSchema } from './graphql/schema.js';
 import { createGraphQLServer, httpContextFactory } from './graphql/server.js';
 import { createLogger, type Logger } from './logger.js';
 import { logTransport, smtpTransport, startMailer, type Mailer } from './mail/mailer.js';
-import { OrderService } from './modules/order/service.js';
+import type { RecoveryPass } from './modules/checkout/recovery.js';
 import { openRuntime, type Runtime } from './runtime.js';
 
 type Api = 'httpApi' | 'restApi';
@@ -239,12 +239,17 @@ export const restApiHandler = (event: APIGatewayProxyEvent, context: LambdaConte
   handle('restApi', event, context) as Promise<APIGatewayProxyResult>;
 
 /** A schedule's target (EventBridge, every minute or so): one pass of what the HTTP app's loops do, sending queued
- * emails and releasing the stock of expired reservations, within the invocation's time. Both are safe to run from
+ * emails, delivering outbox events, and recovering stalled checkouts and expired reservations, within the invocation's time. Both are safe to run from
  * several places at once (SKIP LOCKED, row locks). */
 export async function maintenanceHandler(
   _event: unknown,
   context: Pick<LambdaContext, 'getRemainingTimeInMillis' | 'awsRequestId'>,
-): Promise<{ emailsSent: number; reservationsReleased: number }> {
+): Promise<{
+  emailsSent: number;
+  eventsDelivered: number;
+  reservationsReleased: number;
+  recovered: RecoveryPass;
+}> {
   const current = await openContainer();
   const { config, runtime } = current;
   const logger = current.logger.child({ awsRequestId: context.awsRequestId });
@@ -259,12 +264,10 @@ export async function maintenanceHandler(
     sent = await current.mailer.flush();
     emailsSent += sent;
   }
-  const reservationsReleased = await new OrderService(
-    runtime.database.prisma,
-    runtime.services.orderStatusBus,
-  ).expireReservations();
-  logger.info({ emailsSent, reservationsReleased }, 'maintenance pass done');
-  return { emailsSent, reservationsReleased };
+  const recovered = await runtime.recovery.pass();
+  const eventsDelivered = await runtime.relay.flush();
+  logger.info({ emailsSent, eventsDelivered, ...recovered }, 'maintenance pass done');
+  return { emailsSent, eventsDelivered, reservationsReleased: recovered.reservations, recovered };
 }
 
 /** Stops the servers and closes the runtime (database, Redis, job queue): for tests, and for a shutdown signal. */

@@ -1,16 +1,28 @@
-// What every way of running Agora shares (the HTTP server, a cluster worker, a Lambda function): the database,
-// Redis, the domain services' shared parts, the order status bus and the job queue.
+// The composition root: what every way of running Agora shares (the HTTP server, a cluster worker, a Lambda
+// function) is built here once, each service with everything it depends on: the database, Redis, the domain
+// services, the order status bus, the job queue, the outbox relay and the recovery worker.
 import { LoginThrottle } from './auth/loginThrottle.js';
 import { accessTokens } from './auth/tokens.js';
 import type { Config } from './config.js';
 import { openDatabase, type Database } from './db/database.js';
 import { prepareData, preparedByPrimary } from './db/startup.js';
-import type { AppServices } from './graphql/context.js';
+import { startOutboxRelay, type OutboxRelay } from './events/relay.js';
+import { createSessions, type AppServices } from './graphql/context.js';
 import { bullQueue, inProcessQueue, type JobQueue } from './jobs/queue.js';
 import type { Logger } from './logger.js';
-import { notifyOnStatusChange, orderEmailJobs } from './modules/order/notifications.js';
+import { AccountService } from './modules/account/accountService.js';
+import { AuthService } from './modules/account/authService.js';
+import { AuditLogService } from './modules/audit/service.js';
+import { CartService } from './modules/cart/service.js';
+import { CatalogService } from './modules/catalog/service.js';
+import { Recovery, startRecovery } from './modules/checkout/recovery.js';
+import { CheckoutService } from './modules/checkout/service.js';
+import { InventoryService } from './modules/inventory/index.js';
+import { OrderService } from './modules/order/index.js';
+import { deliverOrderEvents, orderEmailJobs } from './modules/order/notifications.js';
 import { OrderStatusBus } from './modules/order/statusBus.js';
 import { SandboxProvider } from './modules/payment/sandbox.js';
+import { PaymentService } from './modules/payment/service.js';
 import { connectRedis, type Redis } from './redis.js';
 
 export interface Runtime {
@@ -18,7 +30,11 @@ export interface Runtime {
   redis: Redis | null;
   services: AppServices;
   jobs: JobQueue;
-  /** Stops the bus and the queue, then closes Redis and the database. */
+  relay: OutboxRelay;
+  recovery: Recovery;
+  /** Starts the recovery worker's timer (long-running entries; Lambda runs passes on a schedule instead). */
+  startRecovery(): { stop(): Promise<void> };
+  /** Stops the relay, the bus and the queue, then closes Redis and the database. */
   close(): Promise<void>;
 }
 
@@ -32,34 +48,71 @@ export async function openRuntime(config: Config, logger: Logger): Promise<Runti
     await database.close();
     throw error;
   }
+  const prisma = database.prisma;
+  // Payment records are written and read back at once: the processor's ledger and payments stay on the primary.
+  const paymentProviders = new Map([['sandbox', new SandboxProvider(database.primary, config.PAYMENT_WEBHOOK_SECRET)]]);
+  const tokens = accessTokens(config);
+  const sessions = createSessions(prisma, tokens, config.REFRESH_TOKEN_TTL_DAYS);
+  const payments = new PaymentService(prisma, paymentProviders, logger, config.CHECKOUT_LEASE_MS);
+  const orders = new OrderService(prisma, payments);
+  const checkout = new CheckoutService(
+    prisma,
+    paymentProviders,
+    payments,
+    {
+      currency: config.STORE_CURRENCY,
+      reservationMinutes: config.CHECKOUT_RESERVATION_MINUTES,
+      leaseMs: config.CHECKOUT_LEASE_MS,
+      replayWaitMs: config.CHECKOUT_REPLAY_WAIT_MS,
+    },
+    logger,
+  );
+  const orderStatusBus = new OrderStatusBus(redis, `${config.REDIS_KEY_PREFIX}order-status`);
   const services: AppServices = {
-    prisma: database.prisma,
+    prisma,
     storeCurrency: config.STORE_CURRENCY,
-    accessTokens: accessTokens(config),
-    loginThrottle: new LoginThrottle(redis, config.REDIS_KEY_PREFIX),
-    refreshTokenTtlDays: config.REFRESH_TOKEN_TTL_DAYS,
-    paymentProviders: new Map([['sandbox', new SandboxProvider(config.PAYMENT_WEBHOOK_SECRET)]]),
-    reservationMinutes: config.CHECKOUT_RESERVATION_MINUTES,
-    orderStatusBus: new OrderStatusBus(redis, `${config.REDIS_KEY_PREFIX}order-status`, logger),
+    accessTokens: tokens,
+    paymentProviders,
+    orderStatusBus,
+    sessions,
+    catalog: new CatalogService(prisma, config.STORE_CURRENCY),
+    auth: new AuthService(prisma, sessions, new LoginThrottle(redis, config.REDIS_KEY_PREFIX)),
+    accounts: new AccountService(prisma, sessions),
+    inventory: new InventoryService(prisma),
+    carts: new CartService(prisma),
+    checkout,
+    orders,
+    payments,
+    auditLog: new AuditLogService(prisma),
   };
-  await services.orderStatusBus.start();
+  await orderStatusBus.start();
   // A job reads the order right after it changed: from the primary, never from a replica that may lag.
   const emailJobs = orderEmailJobs(database.primary);
   const jobs = config.REDIS_URL
     ? bullQueue(config.REDIS_URL, `${config.REDIS_KEY_PREFIX}bull`, emailJobs, logger)
     : inProcessQueue(emailJobs, logger);
-  notifyOnStatusChange(services.orderStatusBus, jobs, logger);
+  const relay = startOutboxRelay(
+    database.primary,
+    deliverOrderEvents(orderStatusBus, jobs),
+    logger,
+    config.OUTBOX_RELAY_INTERVAL_MS,
+  );
+  const recovery = new Recovery(database.primary, checkout, payments, orders, logger);
   return {
     database,
     redis,
     services,
     jobs,
+    relay,
+    recovery,
+    startRecovery: () => startRecovery(recovery, logger, config.RECOVERY_INTERVAL_MS),
     async close() {
       try {
-        await services.orderStatusBus.stop();
+        await relay.stop();
+        await orderStatusBus.stop();
         await jobs.close();
       } finally {
-        await redis?.quit();
+        await redis?.quit().catch(() => redis?.disconnect());
         await database.close();
       }
     },

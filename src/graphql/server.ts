@@ -16,7 +16,7 @@ import type { Logger } from '../logger.js';
 import { auditStaffMutations } from '../modules/audit/plugin.js';
 import { withOperationMetrics, type OperationMetrics } from '../observability/metricsPlugin.js';
 import type { Redis } from '../redis.js';
-import { createContext, createSessions, type AppServices, type Context } from './context.js';
+import { createContext, type AppServices, type Context } from './context.js';
 import { formatError } from './errors.js';
 import { rejectNulCharacters } from './nulCharacters.js';
 import { operationLogging } from './operationLogging.js';
@@ -124,11 +124,10 @@ function sharedResponseCache(config: Config, redis: Redis | null): ApolloServerP
 /** The context of one HTTP request (any transport): the token's signature is checked now, its session only once the
  * operation has passed every limit. */
 export function httpContextFactory(services: AppServices) {
-  const sessions = createSessions(services);
   return async (request: { headers: IncomingHttpHeaders; clientAddress: string; logger: Logger }) => {
     const claims = await claimsFromHeaders(request.headers, services.accessTokens);
     return createContext(services, {
-      findViewer: () => liveViewerOf(claims, (verified) => sessions.viewerFor(verified)),
+      findViewer: () => liveViewerOf(claims, (verified) => services.sessions.viewerFor(verified)),
       clientAddress: request.clientAddress,
       logger: request.logger,
     });

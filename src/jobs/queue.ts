@@ -7,6 +7,8 @@ import type { Logger } from '../logger.js';
 
 export interface JobData {
   orderId: string;
+  /** The shipment a shipping notice is about. */
+  fulfillmentId?: string;
 }
 
 export type JobHandler = (name: string, data: JobData) => Promise<void>;

@@ -48,3 +48,53 @@ export function isUniqueViolation(error: unknown, column: string): boolean {
   const fields = [constraint?.fields ?? [], meta?.target ?? []].flat().map((f) => f.replaceAll('"', ''));
   return fields.includes(column) || Boolean(constraint?.index?.endsWith(`_${column}_key`));
 }
+
+/** Thrown inside a transaction to roll it back and answer with these user errors (see `transact`). */
+export class Rollback extends Error {
+  readonly userErrors: UserError[];
+  constructor(...userErrors: UserError[]) {
+    super('rolled back with user errors');
+    this.userErrors = userErrors;
+  }
+}
+
+type TransactionRunner = {
+  $transaction<T>(work: (tx: Prisma.TransactionClient) => Promise<T>): Promise<T>;
+};
+
+/** Runs `work` in a transaction: its value as a success, or a Rollback's user errors with nothing changed. */
+export async function transact<T>(
+  prisma: TransactionRunner,
+  work: (tx: Prisma.TransactionClient) => Promise<T>,
+): Promise<Outcome<T>> {
+  try {
+    return succeed(await prisma.$transaction(work));
+  } catch (error) {
+    const mapped = userErrorsOf(error);
+    if (mapped) return fail(...mapped);
+    throw error;
+  }
+}
+
+/** The user errors an exception stands for: a Rollback's, or a refused state-machine move; null for anything else. */
+export function userErrorsOf(error: unknown): UserError[] | null {
+  if (error instanceof Rollback) return error.userErrors;
+  if (error instanceof Error && error.name === 'TransitionRefused') {
+    return [userError(['orderId'], 'CONFLICT', `The order cannot change this way: ${error.message}.`)];
+  }
+  return null;
+}
+
+/** The rule every mutation that takes an idempotency key applies to it. */
+export function idempotencyKeyProblem(key: string): UserError | null {
+  return key.length < 8 || key.length > 100
+    ? userError(['idempotencyKey'], 'INVALID', 'The idempotency key must be 8 to 100 characters.')
+    : null;
+}
+
+export const keyReused = (): UserError =>
+  userError(
+    ['idempotencyKey'],
+    'IDEMPOTENCY_KEY_REUSED',
+    'This idempotency key was used for a different request; make a new key for a new request.',
+  );

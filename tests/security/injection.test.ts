@@ -39,6 +39,7 @@ beforeAll(async () => {
   const order = await server.prisma.order.create({
     data: {
       email: 'buyer@example.test',
+      status: 'OPEN',
       currencyCode: 'USD',
       subtotalAmount: 5200,
       shippingAmount: 0,
@@ -48,7 +49,7 @@ beforeAll(async () => {
       shippingMethod: 'Standard',
     },
   });
-  orderNumber = order.number;
+  orderNumber = order.number!;
   staff = await server.tokenFor('STAFF');
   customer = await server.tokenFor('CUSTOMER');
   before = await snapshot();

@@ -3,13 +3,14 @@ import { expect } from 'vitest';
 import { parseGlobalId, toGlobalId } from '../../src/graphql/globalId.js';
 import type { TestServer } from './testServer.js';
 
-/** A paid order of the account, written straight to the database; its global ID. */
+/** A placed, paid order of the account, written straight to the database (without a payment row); its global ID. */
 export async function paidOrderOf(server: TestServer, accountId: string): Promise<string> {
   const order = await server.prisma.order.create({
     data: {
       accountId,
       email: 'buyer@example.test',
-      status: 'PAID',
+      status: 'OPEN',
+      financialStatus: 'PAID',
       currencyCode: 'USD',
       subtotalAmount: 1000,
       shippingAmount: 0,
@@ -48,12 +49,12 @@ export async function pendingPaymentOrder(
   const res = await server.gql(
     `mutation ($cartId: ID!, $key: String!) {
       checkoutComplete(input: { cartId: $cartId, payment: { provider: "sandbox", token: "tok_requires_action" }, idempotencyKey: $key }) {
-        order { id status } userErrors { code message }
+        order { id status financialStatus } userErrors { code message }
       }
     }`,
     { cartId: toGlobalId('Cart', cart.id), key: `pending-${cart.id}` },
   );
   expect(res.data.checkoutComplete.userErrors).toEqual([]);
-  expect(res.data.checkoutComplete.order.status).toBe('PENDING_PAYMENT');
+  expect(res.data.checkoutComplete.order).toMatchObject({ status: 'OPEN', financialStatus: 'PENDING' });
   return parseGlobalId(res.data.checkoutComplete.order.id)!.id;
 }

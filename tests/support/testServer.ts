@@ -5,6 +5,7 @@ import type { Role } from '../../src/auth/viewer.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import type { PrismaClient } from '../../src/db/client.js';
 import { createLogger } from '../../src/logger.js';
+import type { Runtime } from '../../src/runtime.js';
 import type { SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import type { DestinationStream } from 'pino';
 import { startStatementCounter, type StatementCounter } from './statementCounter.js';
@@ -21,6 +22,8 @@ export interface GraphQLResponse<T = any> {
 export interface TestServer {
   url: string;
   prisma: PrismaClient;
+  /** The app's services and background workers: recovery passes, the outbox relay. */
+  runtime: Runtime;
   /** Counts the SQL statements the server sends to the database (when started with countStatements). */
   statements: StatementCounter | null;
   /** Sends one GraphQL operation, as `token`'s bearer when given. */
@@ -62,7 +65,9 @@ export async function startTestServer(
     DATABASE_POOL_SIZE: database.embedded ? '1' : '5',
     SEED_DEMO_CATALOG: 'false',
     MAILER_INTERVAL_MS: '3600000', // tests read the outbox, or flush a mailer of their own
-    RESERVATION_SWEEP_INTERVAL_MS: '3600000', // tests call expireReservations themselves
+    RECOVERY_INTERVAL_MS: '3600000', // tests run recovery passes themselves (runtime.recovery)
+    // Events are delivered right after they are written; no polling, so statement counts see only the request's SQL.
+    OUTBOX_RELAY_INTERVAL_MS: '3600000',
     REDIS_URL: process.env.REDIS_URL ?? '',
     REDIS_KEY_PREFIX: `agora-test-${crypto.randomUUID()}:`,
     JWT_SECRET: TEST_SECRET,
@@ -105,6 +110,7 @@ export async function startTestServer(
   return {
     url,
     prisma: app.prisma,
+    runtime: app.runtime,
     statements,
     async gql(query, variables, token) {
       const response = await fetch(url, {

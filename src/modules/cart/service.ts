@@ -2,7 +2,7 @@
 // merge of a guest cart into the customer's cart at sign-in. Stock is only checked here; checkout reserves it.
 import { z } from 'zod';
 import type { Cart, Prisma, PrismaClient } from '../../generated/prisma/client.js';
-import { addressFields, email } from '../account/validation.js';
+import { addressFields, email } from '../account/index.js';
 import { fail, fromZodIssues, succeed, userError, type Outcome, type UserError } from '../userErrors.js';
 
 export const MAX_LINE_QUANTITY = 50;

@@ -1,13 +1,33 @@
-// checkoutComplete: cart -> reserved stock -> order -> payment authorization -> paid order (or released stock).
-// The processor is called between two transactions, never inside one. An idempotency key makes replays return the
-// first result; a transient failure frees its key so the same key can be retried.
-import type { Order, PrismaClient } from '../../generated/prisma/client.js';
-import { fail, requestError, succeed, userError, type Outcome, type UserError } from '../userErrors.js';
-import { cartTotals } from '../cart/pricing.js';
-import { moveOrder } from '../order/stateMachine.js';
-import type { OrderStatusBus } from '../order/statusBus.js';
-import { TransientPaymentError, type AuthorizeResult, type PaymentProvider } from '../payment/provider.js';
-import { release, reserve, sell, type StockLine } from './stock.js';
+// checkoutComplete: cart -> reserved stock -> hidden order -> payment authorization -> placed order (or released
+// stock and an abandoned attempt). The processor is called between two transactions, never inside one.
+//
+// The idempotency key is a lease on the checkout: the process holding it drives the checkout to a final state and
+// records that state with the order, in one transaction. If the process dies or stalls, its lease runs out, and a
+// retry with the same key (or the recovery worker, see recovery.ts) takes the attempt over and finishes it: the
+// authorization is asked for again under the same processor key, which returns the first answer rather than
+// charging twice, or looked up at the processor. A key is never replayed for another request.
+import { createHash } from 'node:crypto';
+import type { CheckoutAttempt, Order, Payment, Prisma, PrismaClient } from '../../generated/prisma/client.js';
+import type { Logger } from '../../logger.js';
+import { cartTotals } from '../cart/index.js';
+import { release, reserve, sell, type StockLine } from '../inventory/index.js';
+import { moveOrder, type Actor } from '../order/index.js';
+import {
+  TransientPaymentError,
+  type AuthorizeResult,
+  type PaymentProvider,
+  type PaymentService,
+} from '../payment/index.js';
+import {
+  fail,
+  idempotencyKeyProblem,
+  keyReused,
+  requestError,
+  succeed,
+  userError,
+  type Outcome,
+  type UserError,
+} from '../userErrors.js';
 
 export interface CheckoutRequest {
   cartId: string;
@@ -16,10 +36,19 @@ export interface CheckoutRequest {
   idempotencyKey: string;
 }
 
-const REPLAY_WAIT_MS = 30_000;
-/** An order that costs nothing is paid without asking a processor. */
+export interface CheckoutSettings {
+  currency: string;
+  reservationMinutes: number;
+  /** How long a process may hold a checkout's key before another may take it over. */
+  leaseMs: number;
+  /** How long a retry waits for the checkout holding its key before answering CONFLICT. */
+  replayWaitMs: number;
+}
+
+/** An order that costs nothing is placed without asking a processor. */
 const FREE: AuthorizeResult = { status: 'authorized', reference: 'no charge' };
 const REPLAY_POLL_MS = 50;
+const SYSTEM: Actor = { accountId: null };
 
 class Abort extends Error {
   constructor(readonly userErrors: UserError[]) {
@@ -27,105 +56,151 @@ class Abort extends Error {
   }
 }
 
+const paymentFailed = () =>
+  requestError('PAYMENT_FAILED', 'The payment could not be processed; nothing was charged. Please retry.');
+const stillRunning = (seconds: number) =>
+  requestError(
+    'CONFLICT',
+    `A checkout with this idempotency key is still running; retry with the same key in ${seconds} s.`,
+  );
+const fingerprintOf = (request: CheckoutRequest) =>
+  createHash('sha256')
+    .update(JSON.stringify([request.cartId, request.provider, request.token]))
+    .digest('hex');
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
 export class CheckoutService {
   constructor(
     private readonly prisma: PrismaClient,
     private readonly providers: ReadonlyMap<string, PaymentProvider>,
-    private readonly currency: string,
-    private readonly reservationMinutes: number,
-    private readonly bus: OrderStatusBus | null = null,
+    private readonly payments: PaymentService,
+    private readonly settings: CheckoutSettings,
+    private readonly logger: Logger,
   ) {}
 
   async complete(request: CheckoutRequest): Promise<Outcome<Order>> {
-    const key = request.idempotencyKey;
-    if (key.length < 8 || key.length > 100) {
-      return fail(userError(['idempotencyKey'], 'INVALID', 'The idempotency key must be 8 to 100 characters.'));
-    }
-    const claimed = await this.prisma.$executeRaw`
-      INSERT INTO checkout_attempt (key, cart_id, created_at) VALUES (${key}, ${request.cartId}::uuid, now())
-      ON CONFLICT (key) DO NOTHING`;
-    if (claimed === 0) return this.replay(request);
-    let result: { outcome: Outcome<Order>; final: boolean };
-    try {
-      result = await this.run(request);
-    } catch (error) {
-      await this.prisma.checkoutAttempt.delete({ where: { key } });
-      throw error;
-    }
-    // Only what reached the processor is final (paid, pending, declined); a cart problem or a transient failure
-    // frees the key, so the client can fix the cart or retry with the same key.
-    if (!result.final) await this.prisma.checkoutAttempt.delete({ where: { key } });
-    else {
-      await this.prisma.checkoutAttempt.update({
-        where: { key },
-        data: {
-          orderId: result.outcome.value?.id ?? null,
-          userErrors: result.outcome.userErrors as object[],
-          finishedAt: new Date(),
-        },
-      });
-    }
-    return result.outcome;
-  }
-
-  /** The result of the attempt that holds this key, once it has finished. */
-  private async replay(request: CheckoutRequest): Promise<Outcome<Order>> {
-    const deadline = Date.now() + REPLAY_WAIT_MS;
-    for (;;) {
-      const attempt = await this.prisma.checkoutAttempt.findUnique({ where: { key: request.idempotencyKey } });
-      if (!attempt) return this.complete(request); // the first attempt failed transiently and freed its key
-      if (attempt.cartId !== request.cartId) {
-        return fail(userError(['idempotencyKey'], 'CONFLICT', 'This idempotency key was used for another cart.'));
-      }
-      if (attempt.finishedAt) {
-        const order = attempt.orderId ? await this.prisma.order.findUnique({ where: { id: attempt.orderId } }) : null;
-        return order ? succeed(order) : fail(...(attempt.userErrors as unknown as UserError[]));
-      }
-      if (Date.now() > deadline) {
-        return fail(requestError('CONFLICT', 'A checkout with this idempotency key is still running; retry shortly.'));
-      }
-      await new Promise((resolve) => setTimeout(resolve, REPLAY_POLL_MS));
-    }
-  }
-
-  private async run(request: CheckoutRequest): Promise<{ outcome: Outcome<Order>; final: boolean }> {
+    const keyProblem = idempotencyKeyProblem(request.idempotencyKey);
+    if (keyProblem) return fail(keyProblem);
     const provider = this.providers.get(request.provider);
     if (!provider) {
-      const unknown = userError(['payment', 'provider'], 'INVALID', `Unknown payment provider "${request.provider}".`);
-      return { outcome: fail(unknown), final: false };
+      return fail(userError(['payment', 'provider'], 'INVALID', `Unknown payment provider "${request.provider}".`));
     }
-    const placed = await this.placeOrder(request.cartId, provider.name).catch((error: unknown) => {
-      if (error instanceof Abort) return error.userErrors;
-      throw error;
-    });
-    if (Array.isArray(placed)) return { outcome: fail(...placed), final: false };
-    const { order, lines, paymentId } = placed;
-    if (!paymentId) return { outcome: await this.settle(order, lines, null, FREE), final: true };
-
-    let result: AuthorizeResult;
-    try {
-      result = await provider.authorize({
-        amount: order.totalAmount,
-        currencyCode: order.currencyCode,
-        token: request.token,
-        // The checkout's own key: a retry after a timeout reaches the processor under the same key, so an
-        // authorization that did go through is returned, not repeated.
-        idempotencyKey: `checkout:${request.idempotencyKey}`,
-      });
-    } catch (error) {
-      // Nothing is known to be charged: give the stock back. An unexpected error still surfaces as one.
-      const outcome = await this.settle(order, lines, paymentId, 'transient');
-      if (error instanceof TransientPaymentError) return { outcome, final: false };
-      throw error;
+    const fingerprint = fingerprintOf(request);
+    const deadline = Date.now() + this.settings.replayWaitMs;
+    for (;;) {
+      const claimed = await this.prisma.$executeRaw`
+        INSERT INTO checkout_attempt (key, cart_id, fingerprint, lease_until, created_at)
+        VALUES (${request.idempotencyKey}, ${request.cartId}::uuid, ${fingerprint}, ${this.leaseEnd()}, now())
+        ON CONFLICT (key) DO NOTHING`;
+      if (claimed) return this.drive(request, provider, null);
+      const attempt = await this.prisma.checkoutAttempt.findUnique({ where: { key: request.idempotencyKey } });
+      if (!attempt) continue; // freed meanwhile: claim it
+      if (attempt.fingerprint !== fingerprint) return fail(keyReused());
+      if (attempt.finishedAt) return this.replay(attempt);
+      if (attempt.leaseUntil <= new Date() && (await this.takeOver(attempt.key))) {
+        return this.drive(request, provider, attempt);
+      }
+      if (Date.now() > deadline) {
+        const seconds = Math.max(1, Math.ceil((attempt.leaseUntil.getTime() - Date.now()) / 1000));
+        return fail(stillRunning(Math.min(seconds, 5)));
+      }
+      await sleep(REPLAY_POLL_MS);
     }
-    return { outcome: await this.settle(order, lines, paymentId, result), final: true };
   }
 
-  /** Transaction 1: checks the cart, reserves its stock (all or nothing) and creates the pending order. */
-  private async placeOrder(cartId: string, providerName: string) {
+  /**
+   * Finishes an attempt whose process died or stalled, without the shopper's card token: the processor is asked
+   * what it answered under the attempt's key. Used by the recovery worker. Returns whether it settled one.
+   */
+  async recover(key: string): Promise<boolean> {
+    if (!(await this.takeOver(key))) return false;
+    const attempt = await this.prisma.checkoutAttempt.findUniqueOrThrow({ where: { key } });
+    const placed = attempt.orderId ? await this.placedState(attempt.orderId) : null;
+    if (!placed) {
+      // Nothing durable happened (the first transaction never committed): free the key for the shopper's retry.
+      await this.prisma.checkoutAttempt.deleteMany({ where: { key, finishedAt: null } });
+      return true;
+    }
+    const { order, payment } = placed;
+    if (order.status !== 'CHECKOUT') {
+      await this.finishAttempt(this.prisma, key, order);
+      return true;
+    }
+    const provider = payment && this.providers.get(payment.provider);
+    const answer = payment ? await provider!.lookup(payment.idempotencyKey!) : FREE;
+    // Never reached the processor: nothing is charged, so the checkout is abandoned and its key freed.
+    await this.settle(attempt, order, payment, answer ?? 'failed');
+    this.logger.warn({ orderId: order.id, answer: answer?.status ?? 'none' }, 'recovered a stalled checkout');
+    return true;
+  }
+
+  /** Checkouts whose lease ran out with no one finishing them. */
+  async staleAttempts(limit = 50): Promise<string[]> {
+    const stale = await this.prisma.checkoutAttempt.findMany({
+      where: { finishedAt: null, leaseUntil: { lt: new Date() } },
+      select: { key: true },
+      take: limit,
+    });
+    return stale.map(({ key }) => key);
+  }
+
+  /** Holds the key's lease (from the first claim, or taken over) and drives the checkout to a final state. */
+  private async drive(
+    request: CheckoutRequest,
+    provider: PaymentProvider,
+    attempt: CheckoutAttempt | null,
+  ): Promise<Outcome<Order>> {
+    const key = request.idempotencyKey;
+    let placed = attempt?.orderId ? await this.placedState(attempt.orderId) : null;
+    if (placed && placed.order.status !== 'CHECKOUT') {
+      await this.finishAttempt(this.prisma, key, placed.order);
+      return this.replay(await this.prisma.checkoutAttempt.findUniqueOrThrow({ where: { key } }));
+    }
+    if (!placed) {
+      const made = await this.placeOrder(request, provider.name).catch((error: unknown) => {
+        if (error instanceof Abort) return error.userErrors;
+        throw error;
+      });
+      if (Array.isArray(made)) {
+        // A cart problem: nothing was reserved, so the key is free for the corrected cart.
+        await this.prisma.checkoutAttempt.deleteMany({ where: { key, finishedAt: null } });
+        return fail(...made);
+      }
+      placed = made;
+    }
+    const { order, payment } = placed;
+    const current = await this.prisma.checkoutAttempt.findUniqueOrThrow({ where: { key } });
+    let answer: AuthorizeResult | 'failed';
+    try {
+      answer = payment
+        ? await provider.authorize({
+            amount: order.totalAmount,
+            currencyCode: order.currencyCode,
+            token: request.token,
+            idempotencyKey: payment.idempotencyKey!,
+          })
+        : FREE;
+    } catch (error) {
+      if (!(error instanceof TransientPaymentError)) {
+        await this.giveUpLease(key);
+        throw error; // whether the processor authorized is unknown: a retry or recovery asks it again
+      }
+      answer = 'failed';
+    }
+    try {
+      return await this.settle(current, order, payment, answer);
+    } catch (error) {
+      await this.giveUpLease(key);
+      throw error;
+    }
+  }
+
+  /** Transaction 1: checks the cart, reserves its stock (all or nothing), creates the hidden order and its payment,
+   * and ties them to the attempt. */
+  private async placeOrder(request: CheckoutRequest, providerName: string) {
     return this.prisma.$transaction(async (tx) => {
       const cart = await tx.cart.findUnique({
-        where: { id: cartId },
+        where: { id: request.cartId },
         include: {
           lines: { include: { variant: { include: { product: true } } } },
           shippingMethod: true,
@@ -168,17 +243,18 @@ export class CheckoutService {
       const order = await tx.order
         .create({
           data: {
+            number: null, // given when the order is placed: a declined checkout uses none
             accountId: cart.accountId,
             email: email!,
-            currencyCode: this.currency,
+            currencyCode: this.settings.currency,
             subtotalAmount: totals.subtotal,
             shippingAmount: totals.shipping,
             taxAmount: totals.tax,
             totalAmount: totals.total,
             shippingAddress: address!,
             shippingMethod: cart.shippingMethod!.name,
-            cartId,
-            reservedUntil: new Date(Date.now() + this.reservationMinutes * 60_000),
+            cartId: cart.id,
+            reservedUntil: new Date(Date.now() + this.settings.reservationMinutes * 60_000),
             lines: {
               create: cart.lines.map((line) => ({
                 variantId: line.variantId,
@@ -189,7 +265,7 @@ export class CheckoutService {
                 quantity: line.quantity,
               })),
             },
-            events: { create: { toStatus: 'PENDING_PAYMENT', accountId: cart.accountId } },
+            events: { create: { kind: 'STATUS', toStatus: 'CHECKOUT', accountId: cart.accountId } },
           },
         })
         .catch((error: unknown) => {
@@ -201,70 +277,153 @@ export class CheckoutService {
         });
       const payment =
         totals.total > 0
-          ? await tx.payment.create({ data: { orderId: order.id, provider: providerName, amount: totals.total } })
+          ? await tx.payment.create({
+              data: {
+                orderId: order.id,
+                provider: providerName,
+                amount: totals.total,
+                idempotencyKey: `checkout:${request.idempotencyKey}`,
+              },
+            })
           : null;
-      return { order, lines, paymentId: payment?.id ?? null };
+      await tx.checkoutAttempt.update({
+        where: { key: request.idempotencyKey },
+        data: { orderId: order.id, amount: totals.total },
+      });
+      return { order, payment };
     });
   }
 
-  /** Transaction 2: applies the processor's answer to the payment, the order and the stock. */
+  /**
+   * Transaction 2: records the processor's answer with the order, the stock, the cart and the attempt. When the
+   * order is no longer being checked out (another process settled it), the answer already recorded stands, and an
+   * authorization it cannot use is voided.
+   */
   private async settle(
+    attempt: CheckoutAttempt,
     order: Order,
-    lines: StockLine[],
-    paymentId: string | null,
-    result: AuthorizeResult | 'transient',
+    payment: Payment | null,
+    answer: AuthorizeResult | 'failed',
   ): Promise<Outcome<Order>> {
-    const outcome = await this.applyResult(order, lines, paymentId, result);
-    const pending = result !== 'transient' && result.status === 'pending';
-    if (!pending) this.bus?.publish({ id: order.id, status: outcome.value ? 'PAID' : 'CANCELLED' });
-    return outcome;
-  }
-
-  private applyResult(
-    order: Order,
-    lines: StockLine[],
-    paymentId: string | null,
-    result: AuthorizeResult | 'transient',
-  ): Promise<Outcome<Order>> {
-    return this.prisma.$transaction(async (tx) => {
-      if (result !== 'transient' && result.status === 'authorized') {
-        if (paymentId) {
+    const settled = await this.prisma.$transaction(async (tx): Promise<Outcome<Order> | 'taken'> => {
+      const [locked] = await tx.$queryRaw<{ status: string }[]>`
+        SELECT status FROM "order" WHERE id = ${order.id}::uuid FOR UPDATE`;
+      if (locked?.status !== 'CHECKOUT') return 'taken';
+      const lines = (await tx.orderLine.findMany({ where: { orderId: order.id } })).flatMap((line) =>
+        line.variantId ? [{ variantId: line.variantId, quantity: line.quantity }] : [],
+      );
+      const current = await tx.order.findUniqueOrThrow({ where: { id: order.id } });
+      if (answer !== 'failed' && answer.status !== 'declined') {
+        const authorized = answer.status === 'authorized';
+        if (payment) {
           await tx.payment.update({
-            where: { id: paymentId },
-            data: { status: 'AUTHORIZED', providerReference: result.reference },
+            where: { id: payment.id },
+            data: { providerReference: answer.reference, ...(authorized && { status: 'AUTHORIZED' }) },
           });
         }
-        await sell(tx, lines, `order #${order.number}`);
-        const moved = await moveOrder(tx, order.id, {
-          to: 'PAID',
-          note: 'payment authorized',
-          data: { reservedUntil: null },
-        });
-        await tx.cart.deleteMany({ where: { id: order.cartId ?? undefined } });
-        return succeed(moved!.after);
+        const number = await this.nextNumber(tx, order.id);
+        if (authorized) await sell(tx, lines, `order #${number}`);
+        const placed = await moveOrder(
+          tx,
+          await tx.order.findUniqueOrThrow({ where: { id: order.id } }),
+          { status: 'OPEN', financialStatus: authorized ? (payment ? 'AUTHORIZED' : 'PAID') : undefined },
+          { accountId: order.accountId, note: authorized ? 'payment authorized' : 'waiting for the payment' },
+          { data: authorized ? { reservedUntil: null } : {} },
+        );
+        await tx.cart.deleteMany({ where: { id: current.cartId ?? undefined } });
+        await this.finishAttempt(tx, attempt.key, placed);
+        return succeed(placed);
       }
-      if (result !== 'transient' && result.status === 'pending') {
-        await tx.payment.update({ where: { id: paymentId! }, data: { providerReference: result.reference } });
-        await tx.cart.deleteMany({ where: { id: order.cartId ?? undefined } });
-        return succeed(order);
-      }
-      const declined = result !== 'transient';
+      const declined = answer !== 'failed';
       await tx.payment.update({
-        where: { id: paymentId! },
-        data: { status: declined ? 'DECLINED' : 'FAILED', failureCode: declined ? result.code : 'transient_error' },
+        where: { id: payment!.id },
+        data: { status: declined ? 'DECLINED' : 'FAILED', failureCode: declined ? answer.code : 'transient_error' },
       });
       await release(tx, lines);
-      // the cart is free again: the shopper can try another card
-      await moveOrder(tx, order.id, {
-        to: 'CANCELLED',
-        note: declined ? `payment declined: ${result.code}` : 'payment failed',
-        data: { cartId: null, reservedUntil: null },
+      // The cart is free again: the shopper can try another card. The attempt stays, for audit, without a number.
+      await moveOrder(
+        tx,
+        current,
+        { status: 'ABANDONED', financialStatus: 'VOIDED' },
+        { ...SYSTEM, note: declined ? `payment declined: ${answer.code}` : 'payment failed' },
+        { data: { cartId: null, reservedUntil: null } },
+      );
+      if (!declined) {
+        // Nothing was charged: the key is freed so the shopper can retry with it.
+        await tx.checkoutAttempt.delete({ where: { key: attempt.key } });
+        return fail(paymentFailed());
+      }
+      const refused = fail(userError(['payment', 'token'], 'PAYMENT_DECLINED', answer.message));
+      await tx.checkoutAttempt.update({
+        where: { key: attempt.key },
+        data: { userErrors: refused.userErrors as object[], finishedAt: new Date() },
       });
-      return declined
-        ? fail(userError(['payment', 'token'], 'PAYMENT_DECLINED', result.message))
-        : fail(
-            requestError('PAYMENT_FAILED', 'The payment could not be processed; nothing was charged. Please retry.'),
-          );
+      return refused;
     });
+    if (settled !== 'taken') return settled;
+    // Settled elsewhere (recovery, or a retry that took the lease over). An authorization this process holds that
+    // the recorded outcome does not use must not stay open.
+    const now = await this.placedState(order.id);
+    if (
+      payment &&
+      now?.order.status === 'ABANDONED' &&
+      answer !== 'failed' &&
+      answer.status !== 'declined' &&
+      now.payment?.status !== 'VOIDED'
+    ) {
+      await this.payments.voidAtProcessor(
+        { ...now.payment!, providerReference: answer.reference },
+        'checkout was abandoned',
+      );
+    }
+    const finished = await this.prisma.checkoutAttempt.findUnique({ where: { key: attempt.key } });
+    return finished?.finishedAt ? this.replay(finished) : fail(paymentFailed());
+  }
+
+  private async nextNumber(tx: Prisma.TransactionClient, orderId: string): Promise<number> {
+    const [placed] = await tx.$queryRaw<{ number: number }[]>`
+      UPDATE "order" SET number = nextval(pg_get_serial_sequence('"order"', 'number'))
+      WHERE id = ${orderId}::uuid AND number IS NULL RETURNING number`;
+    return placed!.number;
+  }
+
+  /** The attempt's answer once it has finished: the order it placed, or the refusal it ended with. */
+  private async replay(attempt: CheckoutAttempt): Promise<Outcome<Order>> {
+    const order = attempt.orderId ? await this.prisma.order.findUnique({ where: { id: attempt.orderId } }) : null;
+    if (order && order.status !== 'ABANDONED' && order.status !== 'CHECKOUT') return succeed(order);
+    return fail(...((attempt.userErrors as unknown as UserError[] | null) ?? [paymentFailed()]));
+  }
+
+  private async finishAttempt(db: Prisma.TransactionClient, key: string, order: Order) {
+    await db.checkoutAttempt.updateMany({
+      where: { key, finishedAt: null },
+      data: { orderId: order.id, userErrors: [], finishedAt: new Date() },
+    });
+  }
+
+  private async placedState(orderId: string) {
+    const order = await this.prisma.order.findUnique({ where: { id: orderId } });
+    if (!order) return null;
+    const payment = await this.prisma.payment.findFirst({ where: { orderId } });
+    return { order, payment };
+  }
+
+  /** Takes over an attempt whose lease ran out; false when another process got there first. */
+  private async takeOver(key: string): Promise<boolean> {
+    const taken = await this.prisma.$executeRaw`
+      UPDATE checkout_attempt SET lease_until = ${this.leaseEnd()}
+      WHERE key = ${key} AND finished_at IS NULL AND lease_until <= now()`;
+    return taken === 1;
+  }
+
+  /** Lets a retry or recovery take the attempt over at once (this process cannot finish it now). */
+  private async giveUpLease(key: string): Promise<void> {
+    await this.prisma.checkoutAttempt
+      .updateMany({ where: { key, finishedAt: null }, data: { leaseUntil: new Date() } })
+      .catch((error: unknown) => this.logger.warn({ err: error }, 'could not give up a checkout lease'));
+  }
+
+  private leaseEnd() {
+    return new Date(Date.now() + this.settings.leaseMs);
   }
 }

@@ -10,9 +10,9 @@ import type {
   ProductVariant,
 } from '../../generated/prisma/client.js';
 import type { Context } from '../../graphql/context.js';
-import { canViewAccount, canViewAddress } from '../account/rules.js';
-import { canUseCart } from '../cart/rules.js';
-import { canViewOrder } from '../order/rules.js';
+import { canViewAccount, canViewAddress } from '../account/index.js';
+import { canUseCart } from '../cart/index.js';
+import { canViewOrder } from '../order/index.js';
 
 export type NodeModel = Product | ProductVariant | Category | Account | Address | Cart | Order;
 

@@ -1,6 +1,7 @@
-// Order fields: checkout, staff status changes, and reads that check who may see the order.
+// Order fields: checkout, shipments and cancelling, and reads that check who may see the order.
 import type { Resolvers } from '../../generated/graphql.js';
-import type { Order } from '../../generated/prisma/client.js';
+import type { Fulfillment, Order } from '../../generated/prisma/client.js';
+import { unitsToShip } from './derive.js';
 import type { Context } from '../../graphql/context.js';
 import { forbidden, unauthenticated } from '../../graphql/errors.js';
 import { databaseIdOrUnknown, requireDatabaseId, toGlobalId } from '../../graphql/globalId.js';
@@ -10,7 +11,14 @@ import { canViewOrder } from './rules.js';
 
 const orderId = (id: string) => databaseIdOrUnknown(id, 'Order');
 const orderPayload = (outcome: Outcome<Order>) => ({ order: outcome.value, userErrors: outcome.userErrors });
+/** A shipment's payload: the shipment and its order as they are now. */
+const shipmentPayload = async (outcome: Outcome<Fulfillment>, ctx: Context) => ({
+  fulfillment: outcome.value,
+  order: outcome.value && (await ctx.loaders.orderById.load(outcome.value.orderId)),
+  userErrors: outcome.userErrors,
+});
 const actor = (ctx: Context) => ctx.viewer!.accountId;
+const fulfillmentId = (id: string) => databaseIdOrUnknown(id, 'Fulfillment');
 
 export const orderResolvers: Resolvers = {
   Query: {
@@ -24,6 +32,8 @@ export const orderResolvers: Resolvers = {
       ctx.orders.list(
         {
           status: filter?.status,
+          financialStatus: filter?.financialStatus,
+          fulfillmentStatus: filter?.fulfillmentStatus,
           accountId: filter?.customerId ? databaseIdOrUnknown(filter.customerId, 'Account') : null,
           createdAfter: filter?.createdAfter,
           createdBefore: filter?.createdBefore,
@@ -45,14 +55,19 @@ export const orderResolvers: Resolvers = {
       if (order?.accountId && !canViewOrder(ctx, order)) throw ctx.viewer ? forbidden() : unauthenticated();
       return orderPayload(outcome);
     },
-    orderFulfill: async (_, { input }, ctx) =>
-      orderPayload(await ctx.orders.fulfill(actor(ctx), orderId(input.orderId), input)),
-    orderMarkShipped: async (_, { input }, ctx) =>
-      orderPayload(await ctx.orders.markShipped(actor(ctx), orderId(input.orderId), input.note)),
-    orderMarkDelivered: async (_, { input }, ctx) =>
-      orderPayload(await ctx.orders.markDelivered(actor(ctx), orderId(input.orderId), input.note)),
+    orderFulfill: async (_, { input }, ctx) => {
+      const lines = input.lines?.map((line) => ({
+        orderLineId: databaseIdOrUnknown(line.orderLineId, 'OrderLine'),
+        quantity: line.quantity,
+      }));
+      return shipmentPayload(await ctx.orders.fulfill(actor(ctx), orderId(input.orderId), { ...input, lines }), ctx);
+    },
+    fulfillmentMarkShipped: async (_, { input }, ctx) =>
+      shipmentPayload(await ctx.orders.markShipped(actor(ctx), fulfillmentId(input.fulfillmentId), input.note), ctx),
+    fulfillmentMarkDelivered: async (_, { input }, ctx) =>
+      shipmentPayload(await ctx.orders.markDelivered(actor(ctx), fulfillmentId(input.fulfillmentId), input.note), ctx),
     orderCancel: async (_, { input }, ctx) =>
-      orderPayload(await ctx.orders.cancel(actor(ctx), orderId(input.orderId), input.note)),
+      orderPayload(await ctx.orders.cancel(actor(ctx), orderId(input.orderId), input)),
   },
 
   Subscription: {
@@ -68,8 +83,9 @@ export const orderResolvers: Resolvers = {
           stop.abort();
         }
       },
+      // Each push reads the order, its lines, events and payment anew, as the change left them.
       resolve: async (change: { orderId: string }, _args: unknown, ctx: Context) => {
-        ctx.loaders.orderById.clear(change.orderId);
+        ctx.refreshLoaders();
         return (await ctx.loaders.orderById.load(change.orderId))!;
       },
     },
@@ -88,15 +104,28 @@ export const orderResolvers: Resolvers = {
     total: (order) => money(order.totalAmount, order.currencyCode),
     shippingAddress: (order) => order.shippingAddress as never,
     events: (order, _, ctx) => ctx.loaders.eventsByOrderId.load(order.id),
+    fulfillments: (order, _, ctx) => ctx.loaders.fulfillmentsByOrderId.load(order.id),
   },
 
   OrderLine: {
+    id: (line) => toGlobalId('OrderLine', line.id),
     unitPrice: (line, _, ctx) => money(line.unitPriceAmount, ctx.storeCurrency),
     subtotal: (line, _, ctx) => money(line.unitPriceAmount * line.quantity, ctx.storeCurrency),
+    fulfillableQuantity: (line) => unitsToShip(line),
+  },
+
+  Fulfillment: {
+    id: (shipment) => toGlobalId('Fulfillment', shipment.id),
+    lines: (shipment, _, ctx) => ctx.loaders.fulfillmentLinesByFulfillmentId.load(shipment.id),
+  },
+
+  FulfillmentLine: {
+    orderLine: async (line, _, ctx) => (await ctx.loaders.orderLineById.load(line.orderLineId))!,
   },
 
   OrderEvent: {
     from: (event) => event.fromStatus,
     to: (event) => event.toStatus,
+    fulfillmentId: (event) => event.fulfillmentId && toGlobalId('Fulfillment', event.fulfillmentId),
   },
 };

@@ -4,7 +4,7 @@ import { eachField, isAuthenticated, isPublic, isStaff } from '../../auth/rules.
 import { isStaffRole } from '../../auth/viewer.js';
 import type { Context } from '../../graphql/context.js';
 import type { RuleTree } from '../../graphql/permissions.js';
-import { holdsCartInput } from '../cart/rules.js';
+import { holdsCartInput } from '../cart/index.js';
 
 /** Also used by order(id:) and node(id:). */
 export const canViewOrder = (ctx: Context, order: Pick<Order, 'accountId'>): boolean =>
@@ -18,8 +18,8 @@ export const orderRules: RuleTree = {
   Mutation: {
     checkoutComplete: holdsCartInput,
     orderFulfill: isStaff,
-    orderMarkShipped: isStaff,
-    orderMarkDelivered: isStaff,
+    fulfillmentMarkShipped: isStaff,
+    fulfillmentMarkDelivered: isStaff,
     orderCancel: isStaff,
   },
   // An order is reached only through entry points that check access: order(id:), orderByNumber, node(id:),
@@ -28,6 +28,9 @@ export const orderRules: RuleTree = {
     'id',
     'number',
     'status',
+    'financialStatus',
+    'fulfillmentStatus',
+    'fulfillments',
     'email',
     'lines',
     'subtotal',
@@ -36,16 +39,28 @@ export const orderRules: RuleTree = {
     'total',
     'shippingAddress',
     'shippingMethod',
-    'carrier',
-    'trackingNumber',
     'events',
     'createdAt',
   ]),
-  OrderLine: eachField(isPublic, ['sku', 'productTitle', 'variantTitle', 'unitPrice', 'quantity', 'subtotal']),
-  OrderEvent: eachField(isPublic, ['from', 'to', 'note', 'createdAt']),
+  OrderLine: eachField(isPublic, [
+    'id',
+    'sku',
+    'productTitle',
+    'variantTitle',
+    'unitPrice',
+    'quantity',
+    'subtotal',
+    'fulfilledQuantity',
+    'refundedQuantity',
+    'fulfillableQuantity',
+  ]),
+  Fulfillment: eachField(isPublic, ['id', 'status', 'carrier', 'trackingNumber', 'lines', 'createdAt']),
+  FulfillmentLine: eachField(isPublic, ['orderLine', 'quantity']),
+  OrderEvent: eachField(isPublic, ['kind', 'from', 'to', 'fulfillmentId', 'note', 'createdAt']),
   OrderConnection: eachField(isPublic, ['edges', 'nodes', 'pageInfo', 'totalCount']),
   OrderEdge: eachField(isPublic, ['cursor', 'node']),
   CheckoutCompletePayload: eachField(isPublic, ['order', 'userErrors']),
-  OrderFulfillPayload: eachField(isPublic, ['order', 'userErrors']),
+  OrderFulfillPayload: eachField(isPublic, ['order', 'fulfillment', 'userErrors']),
+  FulfillmentTransitionPayload: eachField(isPublic, ['fulfillment', 'order', 'userErrors']),
   OrderTransitionPayload: eachField(isPublic, ['order', 'userErrors']),
 };

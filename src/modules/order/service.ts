@@ -1,77 +1,133 @@
-// Orders after checkout: staff moves through the state machine, and the lists customers and staff read.
-import type { Order, OrderStatus, Prisma, PrismaClient } from '../../generated/prisma/client.js';
+// Orders after checkout: shipments (packed, shipped, delivered), cancelling, and the lists customers and staff read.
+// Only placed orders are ever listed or found: a checkout being decided or abandoned is nobody's order.
+import type { Fulfillment, Order, OrderStatus, Prisma, PrismaClient } from '../../generated/prisma/client.js';
 import { idsCreatedBetween } from '../../db/timeOrderedIds.js';
 import { newestFirst, type Connection, type PageArgs } from '../../graphql/connection.js';
-import { release, restock } from '../checkout/stock.js';
-import { fail, succeed, userError, type Outcome } from '../userErrors.js';
-import { moveOrder, type Move } from './stateMachine.js';
-import type { OrderStatusBus } from './statusBus.js';
+import { fail, Rollback, transact, userError, type Outcome } from '../userErrors.js';
+import { cancelOrder } from './cancellation.js';
+import { FULFILLABLE_FINANCIAL, unitsToShip } from './derive.js';
+import { canMove, lockOrder, VISIBLE_STATUSES } from './stateMachines.js';
+import { syncOrder } from './sync.js';
 
 export interface OrderListFilter {
   status?: OrderStatus | null;
+  financialStatus?: Order['financialStatus'] | null;
+  fulfillmentStatus?: Order['fulfillmentStatus'] | null;
   accountId?: string | null;
   createdAfter?: Date | null;
   createdBefore?: Date | null;
 }
 
+/** What cancelling needs from payments (implemented by the payment module, which depends on this one). */
+export interface PaymentReversal {
+  /** Voids an open authorization and, when `refund`, refunds what was captured. */
+  reverseForCancellation(orderId: string, actorId: string | null, refund: boolean): Promise<Outcome<null>>;
+}
+
+export interface ShipmentRequest {
+  /** Lines and units to pack; every unit left to ship when omitted. */
+  lines?: { orderLineId: string; quantity: number }[] | null;
+  carrier: string;
+  trackingNumber: string;
+}
+
 export class OrderService {
   constructor(
     private readonly prisma: PrismaClient,
-    private readonly bus: OrderStatusBus | null = null,
+    private readonly payments: PaymentReversal,
   ) {}
 
-  fulfill(actorId: string, orderId: string, shipment: { carrier: string; trackingNumber: string }) {
-    const carrier = shipment.carrier.trim();
-    const trackingNumber = shipment.trackingNumber.trim();
+  /** Packs units of the order's lines into a new shipment with its carrier and tracking number. */
+  async fulfill(actorId: string, orderId: string, request: ShipmentRequest): Promise<Outcome<Fulfillment>> {
+    const carrier = request.carrier.trim();
+    const trackingNumber = request.trackingNumber.trim();
     if (!carrier || !trackingNumber || carrier.length > 100 || trackingNumber.length > 100) {
-      return Promise.resolve(
-        fail(userError(['carrier'], 'INVALID', 'Give a carrier and a tracking number of 1 to 100 characters.')),
-      );
+      return fail(userError(['carrier'], 'INVALID', 'Give a carrier and a tracking number of 1 to 100 characters.'));
     }
-    return this.move(orderId, { to: 'FULFILLED', accountId: actorId, data: { carrier, trackingNumber } });
-  }
-
-  markShipped(actorId: string, orderId: string, note?: string | null) {
-    return this.move(orderId, { to: 'SHIPPED', accountId: actorId, note });
-  }
-
-  markDelivered(actorId: string, orderId: string, note?: string | null) {
-    return this.move(orderId, { to: 'DELIVERED', accountId: actorId, note });
-  }
-
-  /** Cancels an order that has not shipped: reserved stock is released, sold stock goes back on hand. */
-  /** `actorId` null: the system (an expired reservation). */
-  cancel(actorId: string | null, orderId: string, note?: string | null) {
-    return this.move(
-      orderId,
-      { to: 'CANCELLED', accountId: actorId, note, data: { reservedUntil: null } },
-      async (tx, before) => {
-        const lines = (await tx.orderLine.findMany({ where: { orderId } }))
-          .filter((line): line is typeof line & { variantId: string } => line.variantId !== null)
-          .map(({ variantId, quantity }) => ({ variantId, quantity }));
-        if (before.status === 'PENDING_PAYMENT') await release(tx, lines);
-        else await restock(tx, lines, `order #${before.number} cancelled`, actorId);
-      },
-    );
-  }
-
-  /** Cancels unpaid orders whose reservation has run out, giving their stock back; returns how many. */
-  async expireReservations(now = new Date()): Promise<number> {
-    const expired = await this.prisma.order.findMany({
-      where: { status: 'PENDING_PAYMENT', reservedUntil: { lt: now } },
-      select: { id: true },
-      take: 100,
+    return transact(this.prisma, async (tx) => {
+      const order = await this.lockVisible(tx, orderId);
+      if (order.status !== 'OPEN') throw conflict(`An order that is ${order.status} cannot be fulfilled.`);
+      if (!FULFILLABLE_FINANCIAL.includes(order.financialStatus)) {
+        throw conflict(`An order whose payment is ${order.financialStatus} cannot be fulfilled.`);
+      }
+      const lines = await tx.orderLine.findMany({ where: { orderId }, orderBy: { id: 'asc' } });
+      const wanted = request.lines ?? lines.map((line) => ({ orderLineId: line.id, quantity: unitsToShip(line) }));
+      const packing = wanted.filter((line) => line.quantity !== 0);
+      if (!packing.length) throw conflict('Nothing is left to ship.');
+      for (const [index, line] of packing.entries()) {
+        const row = lines.find((candidate) => candidate.id === line.orderLineId);
+        if (!row)
+          throw new Rollback(
+            userError(['lines', String(index), 'orderLineId'], 'NOT_FOUND', 'Not a line of this order.'),
+          );
+        if (line.quantity < 1 || line.quantity > unitsToShip(row)) {
+          throw new Rollback(
+            userError(
+              ['lines', String(index), 'quantity'],
+              'INVALID',
+              `${row.sku}: 1 to ${unitsToShip(row)} units are left to ship.`,
+            ),
+          );
+        }
+        await tx.orderLine.update({ where: { id: row.id }, data: { fulfilledQuantity: { increment: line.quantity } } });
+      }
+      const shipment = await tx.fulfillment.create({
+        data: {
+          orderId,
+          carrier,
+          trackingNumber,
+          lines: { create: packing.map(({ orderLineId, quantity }) => ({ orderLineId, quantity })) },
+        },
+      });
+      await syncOrder(tx, orderId, { accountId: actorId, note: `packed for ${carrier} ${trackingNumber}` });
+      return shipment;
     });
-    let cancelled = 0;
-    for (const { id } of expired) {
-      if ((await this.cancel(null, id, 'reservation expired before the payment was confirmed')).value) cancelled += 1;
+  }
+
+  markShipped(actorId: string, fulfillmentId: string, note?: string | null) {
+    return this.moveShipment(actorId, fulfillmentId, 'SHIPPED', note);
+  }
+
+  markDelivered(actorId: string, fulfillmentId: string, note?: string | null) {
+    return this.moveShipment(actorId, fulfillmentId, 'DELIVERED', note);
+  }
+
+  /**
+   * Cancels an order nothing of which has shipped: an open authorization is voided (and what was captured refunded
+   * when `refund`), then the stock goes back and packed shipments are cancelled. `actorId` null: the system.
+   */
+  async cancel(
+    actorId: string | null,
+    orderId: string,
+    options: { note?: string | null; refund?: boolean | null } = {},
+  ): Promise<Outcome<Order>> {
+    const order = await this.prisma.order.findUnique({ where: { id: orderId } });
+    if (!order || !VISIBLE_STATUSES.includes(order.status)) {
+      return fail(userError(['orderId'], 'NOT_FOUND', 'No order with this ID.'));
     }
-    return cancelled;
+    if (order.status !== 'OPEN') {
+      return fail(userError(['orderId'], 'CONFLICT', `An order that is ${order.status} cannot be cancelled.`));
+    }
+    const shipped = await this.prisma.fulfillment.findFirst({
+      where: { orderId, status: { in: ['SHIPPED', 'DELIVERED'] } },
+    });
+    if (shipped)
+      return fail(userError(['orderId'], 'CONFLICT', 'Part of this order has shipped; it cannot be cancelled.'));
+    // Money first, at the processor: if it refuses, nothing about the order has changed.
+    const reversed = await this.payments.reverseForCancellation(orderId, actorId, Boolean(options.refund));
+    if (!reversed.value && reversed.userErrors.length) return reversed;
+    return transact(this.prisma, async (tx) => {
+      const now = await lockOrder(tx, orderId);
+      if (now?.status === 'CANCELLED') return now; // voiding an unshipped order cancelled it already
+      return cancelOrder(tx, orderId, { accountId: actorId, note: options.note });
+    });
   }
 
   list(filter: OrderListFilter, args: PageArgs): Promise<Connection<Order>> {
     const where: Prisma.OrderWhereInput = {
-      ...(filter.status && { status: filter.status }),
+      status: filter.status ?? { in: VISIBLE_STATUSES },
+      ...(filter.financialStatus && { financialStatus: filter.financialStatus }),
+      ...(filter.fulfillmentStatus && { fulfillmentStatus: filter.fulfillmentStatus }),
       ...(filter.accountId && { accountId: filter.accountId }),
       ...((filter.createdAfter || filter.createdBefore) && {
         createdAt: {
@@ -99,25 +155,40 @@ export class OrderService {
     return order && order.email.toLowerCase() === email.trim().toLowerCase() ? order : null;
   }
 
-  private async move(
-    orderId: string,
-    move: Move,
-    alongside?: (tx: Prisma.TransactionClient, before: Order) => Promise<void>,
-  ): Promise<Outcome<Order>> {
-    const moved = await this.prisma.$transaction(async (tx) => {
-      const result = await moveOrder(tx, orderId, move);
-      if (result && alongside) await alongside(tx, result.before);
-      return result;
+  private async moveShipment(
+    actorId: string,
+    fulfillmentId: string,
+    to: 'SHIPPED' | 'DELIVERED',
+    note?: string | null,
+  ): Promise<Outcome<Fulfillment>> {
+    return transact(this.prisma, async (tx) => {
+      const shipment = await tx.fulfillment.findUnique({ where: { id: fulfillmentId } });
+      if (!shipment) throw new Rollback(userError(['fulfillmentId'], 'NOT_FOUND', 'No fulfillment with this ID.'));
+      await this.lockVisible(tx, shipment.orderId);
+      const current = await tx.fulfillment.findUniqueOrThrow({ where: { id: fulfillmentId } });
+      if (!canMove('SHIPMENT', current.status, to)) {
+        throw new Rollback(
+          userError(['fulfillmentId'], 'CONFLICT', `A fulfillment that is ${current.status} cannot become ${to}.`),
+        );
+      }
+      const moved = await tx.fulfillment.update({ where: { id: fulfillmentId }, data: { status: to } });
+      await syncOrder(
+        tx,
+        shipment.orderId,
+        { accountId: actorId, note },
+        { shipment: { fulfillmentId, from: current.status, to } },
+      );
+      return moved;
     });
-    if (moved) {
-      this.bus?.publish(moved.after);
-      return succeed(moved.after);
+  }
+
+  private async lockVisible(tx: Prisma.TransactionClient, orderId: string): Promise<Order> {
+    const order = await lockOrder(tx, orderId);
+    if (!order || !VISIBLE_STATUSES.includes(order.status)) {
+      throw new Rollback(userError(['orderId'], 'NOT_FOUND', 'No order with this ID.'));
     }
-    const order = await this.prisma.order.findUnique({ where: { id: orderId } });
-    return fail(
-      order
-        ? userError(['orderId'], 'CONFLICT', `An order that is ${order.status} cannot become ${move.to}.`)
-        : userError(['orderId'], 'NOT_FOUND', 'No order with this ID.'),
-    );
+    return order;
   }
 }
+
+const conflict = (message: string) => new Rollback(userError(['orderId'], 'CONFLICT', message));

@@ -1,13 +1,11 @@
-// Order status changes for subscribers: published after the change commits, delivered to every subscriber of the
-// order on this instance, and through Redis pub/sub to every other instance when Redis is configured.
+// Order changes for subscribers: published by the outbox relay once the change has committed, delivered to every
+// subscriber of the order on this instance, and through Redis pub/sub to every other instance when Redis is
+// configured. A change carries only the order's ID: subscribers read the order as it is now.
 import { EventEmitter, on } from 'node:events';
-import type { Order } from '../../generated/prisma/client.js';
-import type { Logger } from '../../logger.js';
 import type { Redis } from '../../redis.js';
 
 export interface OrderStatusChange {
   orderId: string;
-  status: Order['status'];
 }
 
 const ANY_ORDER = Symbol('any order');
@@ -19,7 +17,6 @@ export class OrderStatusBus {
   constructor(
     private readonly redis: Redis | null,
     private readonly channel: string,
-    private readonly logger: Logger,
   ) {}
 
   /** Starts relaying other instances' changes (with Redis); a no-op without it. */
@@ -37,13 +34,11 @@ export class OrderStatusBus {
     await this.subscriber?.quit();
   }
 
-  /** Call only after the transaction that changed the order has committed. */
-  publish(order: Pick<Order, 'id' | 'status'>): void {
-    const change: OrderStatusChange = { orderId: order.id, status: order.status };
+  /** Rejects when Redis could not take it (the relay then tries again). */
+  async publish(orderId: string): Promise<void> {
+    const change: OrderStatusChange = { orderId };
     if (!this.redis) return this.emitLocally(change);
-    this.redis.publish(this.channel, JSON.stringify(change)).catch((error: unknown) => {
-      this.logger.error({ err: error }, 'publishing an order status change failed');
-    });
+    await this.redis.publish(this.channel, JSON.stringify(change));
   }
 
   /** Every change of every order, on this instance (including those relayed from others). */

@@ -42,9 +42,16 @@ export class InvalidWebhookError extends Error {
 export interface PaymentProvider {
   readonly name: string;
   authorize(request: AuthorizeRequest): Promise<AuthorizeResult>;
-  capture(request: PaymentOperationRequest): Promise<void>;
+  /** What the processor answered for an authorization under this key; null when it never reached the processor.
+   * How recovery settles a checkout whose process died before it could record the answer. */
+  lookup(idempotencyKey: string): Promise<AuthorizeResult | null>;
+  /** Captures `amount` more of an open authorization; `final` releases what is left of it. */
+  capture(request: PaymentOperationRequest & { final: boolean }): Promise<void>;
+  /** Releases what is left of an authorization (a pending one included). */
   void(request: Omit<PaymentOperationRequest, 'amount'>): Promise<void>;
   refund(request: PaymentOperationRequest): Promise<void>;
+  /** Whether a capture, void or refund under this key reached the processor (recovery asks). */
+  operationDone(idempotencyKey: string): Promise<boolean>;
   /** The event in a webhook delivery; throws InvalidWebhookError unless it is signed, fresh and well-formed. */
   verifyWebhook(rawBody: Buffer, headers: Record<string, string | string[] | undefined>): PaymentWebhookEvent;
 }

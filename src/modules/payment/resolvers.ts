@@ -17,9 +17,6 @@ function minorUnits(value: string, ctx: Context): number {
 }
 
 const request = (ctx: Context, input: { orderId: string; idempotencyKey: string }) => {
-  if (input.idempotencyKey.length < 8 || input.idempotencyKey.length > 100) {
-    throw badUserInput('The idempotency key must be 8 to 100 characters.', 'idempotencyKey');
-  }
   return {
     actorId: ctx.viewer!.accountId,
     orderId: databaseIdOrUnknown(input.orderId, 'Order'),
@@ -34,11 +31,22 @@ export const paymentResolvers: Resolvers = {
         await ctx.payments.capture({
           ...request(ctx, input),
           amount: input.amount == null ? null : minorUnits(input.amount, ctx),
+          final: input.finalCapture,
         }),
       ),
     paymentVoid: async (_, { input }, ctx) => payload(await ctx.payments.void(request(ctx, input))),
     paymentRefund: async (_, { input }, ctx) =>
-      payload(await ctx.payments.refund({ ...request(ctx, input), amount: minorUnits(input.amount, ctx) })),
+      payload(
+        await ctx.payments.refund({
+          ...request(ctx, input),
+          amount: input.amount == null ? null : minorUnits(input.amount, ctx),
+          lines: input.lines?.map((line) => ({
+            orderLineId: databaseIdOrUnknown(line.orderLineId, 'OrderLine'),
+            quantity: line.quantity,
+            restock: Boolean(line.restock),
+          })),
+        }),
+      ),
   },
 
   Order: {

@@ -4,10 +4,12 @@
 //   tok_insufficient_funds         decline with insufficient_funds
 //   tok_transient_error            fail transiently on the first attempt of an idempotency key, approve on retry
 //   tok_requires_action            wait for asynchronous confirmation (stays pending)
-// Any other token declines with invalid_token. Amounts must be 1 to 99 999 999 minor units. Results are kept per
-// idempotency key, as a real processor does, so a replayed authorization returns the first answer. Webhook
-// deliveries are signed with PAYMENT_WEBHOOK_SECRET (see webhookSignature.ts).
+// Any other token declines with invalid_token. Amounts must be 1 to 99 999 999 minor units. Its ledger lives in the
+// database (sandbox_charge, sandbox_request), so every instance talks to one processor, as with a real one: an
+// authorization replayed under its idempotency key returns the first answer wherever it is sent. Webhook deliveries
+// are signed with PAYMENT_WEBHOOK_SECRET (see webhookSignature.ts).
 import { randomUUID } from 'node:crypto';
+import type { PrismaClient, SandboxCharge } from '../../generated/prisma/client.js';
 import {
   InvalidWebhookError,
   TransientPaymentError,
@@ -23,41 +25,82 @@ const EVENT_TYPES = new Set(['payment.authorized', 'payment.failed', 'payment.ca
 
 const MAX_AMOUNT = 99_999_999;
 
+const DECLINES: Record<string, string> = {
+  card_declined: 'The card was declined.',
+  insufficient_funds: 'The card has insufficient funds.',
+  invalid_token: 'The payment token is not valid.',
+  invalid_amount: 'The amount is not one the card can be charged.',
+};
+
+function resultOf(charge: SandboxCharge): AuthorizeResult {
+  if (charge.status === 'declined') {
+    const code = charge.declineCode ?? 'card_declined';
+    return { status: 'declined', code, message: DECLINES[code] ?? 'The card was declined.' };
+  }
+  return { status: charge.status === 'pending' ? 'pending' : 'authorized', reference: charge.reference };
+}
+
+function decide(amount: number, token: string): { status: string; declineCode?: string } {
+  if (!Number.isInteger(amount) || amount < 1 || amount > MAX_AMOUNT) {
+    return { status: 'declined', declineCode: 'invalid_amount' };
+  }
+  switch (token) {
+    case 'tok_visa':
+    case 'tok_mastercard':
+    case 'tok_transient_error':
+      return { status: 'authorized' };
+    case 'tok_requires_action':
+      return { status: 'pending' };
+    case 'tok_card_declined':
+      return { status: 'declined', declineCode: 'card_declined' };
+    case 'tok_insufficient_funds':
+      return { status: 'declined', declineCode: 'insufficient_funds' };
+    default:
+      return { status: 'declined', declineCode: 'invalid_token' };
+  }
+}
+
 export class SandboxProvider implements PaymentProvider {
   readonly name = 'sandbox';
-  private readonly results = new Map<string, AuthorizeResult>();
-  private readonly transientFailures = new Set<string>();
-  private readonly operations = new Set<string>();
-  /** Authorizations that reached the processor, for tests that count charges. */
-  authorizations = 0;
-  /** Captures, voids and refunds that reached the processor, once per idempotency key. */
-  operationCount = 0;
 
-  constructor(private readonly webhookSecret: string) {}
+  constructor(
+    private readonly prisma: PrismaClient,
+    private readonly webhookSecret: string,
+  ) {}
 
   async authorize({ amount, token, idempotencyKey }: AuthorizeRequest): Promise<AuthorizeResult> {
-    const known = this.results.get(idempotencyKey);
+    const known = await this.lookup(idempotencyKey);
     if (known) return known;
-    if (token === 'tok_transient_error' && !this.transientFailures.has(idempotencyKey)) {
-      this.transientFailures.add(idempotencyKey);
+    if (token === 'tok_transient_error' && (await this.firstTime(`transient:${idempotencyKey}`))) {
       throw new TransientPaymentError('sandbox: simulated processor timeout');
     }
-    const result = this.decide(amount, token);
-    if (result.status !== 'declined') this.authorizations += 1;
-    this.results.set(idempotencyKey, result);
-    return result;
+    const decision = decide(amount, token);
+    await this.prisma.sandboxCharge.createMany({
+      data: [{ idempotencyKey, reference: `sandbox_${randomUUID()}`, amount, ...decision }],
+      skipDuplicates: true, // a concurrent request with the same key got there first: its answer stands
+    });
+    return (await this.lookup(idempotencyKey))!;
   }
 
-  async capture({ idempotencyKey }: PaymentOperationRequest): Promise<void> {
-    this.count(idempotencyKey);
+  async lookup(idempotencyKey: string): Promise<AuthorizeResult | null> {
+    const charge = await this.prisma.sandboxCharge.findUnique({ where: { idempotencyKey } });
+    return charge && resultOf(charge);
   }
 
-  async void({ idempotencyKey }: Omit<PaymentOperationRequest, 'amount'>): Promise<void> {
-    this.count(idempotencyKey);
+  capture({ reference, amount, final, idempotencyKey }: PaymentOperationRequest & { final: boolean }) {
+    return this.operate(idempotencyKey, reference, { captured: { increment: amount }, ...(final && { voided: true }) });
   }
 
-  async refund({ idempotencyKey }: PaymentOperationRequest): Promise<void> {
-    this.count(idempotencyKey);
+  void({ reference, idempotencyKey }: Omit<PaymentOperationRequest, 'amount'>) {
+    return this.operate(idempotencyKey, reference, { voided: true });
+  }
+
+  refund({ reference, amount, idempotencyKey }: PaymentOperationRequest) {
+    return this.operate(idempotencyKey, reference, { refunded: { increment: amount } });
+  }
+
+  async operationDone(idempotencyKey: string): Promise<boolean> {
+    return Boolean(await this.prisma.sandboxRequest.findUnique({ where: { key: `operation:${idempotencyKey}` } }));
   }
 
   verifyWebhook(rawBody: Buffer, headers: Record<string, string | string[] | undefined>): PaymentWebhookEvent {
@@ -73,37 +116,28 @@ export class SandboxProvider implements PaymentProvider {
       typeof id !== 'string' ||
       !EVENT_TYPES.has(type ?? '') ||
       typeof reference !== 'string' ||
-      !Number.isInteger(amount)
+      !Number.isInteger(amount) ||
+      amount! < 0 ||
+      amount! > MAX_AMOUNT
     ) {
       throw new InvalidWebhookError('not a payment event');
     }
     return { id, type: type!, reference, amount: amount! };
   }
 
-  private count(idempotencyKey: string) {
-    if (this.operations.has(idempotencyKey)) return;
-    this.operations.add(idempotencyKey);
-    this.operationCount += 1;
+  /** Applies an operation once per idempotency key, as a processor does. */
+  private async operate(idempotencyKey: string, reference: string, change: object): Promise<void> {
+    await this.prisma.$transaction(async (tx) => {
+      const { count } = await tx.sandboxRequest.createMany({
+        data: [{ key: `operation:${idempotencyKey}` }],
+        skipDuplicates: true,
+      });
+      if (count) await tx.sandboxCharge.updateMany({ where: { reference }, data: change });
+    });
   }
 
-  private decide(amount: number, token: string): AuthorizeResult {
-    const reference = `sandbox_${randomUUID()}`;
-    if (!Number.isInteger(amount) || amount < 1 || amount > MAX_AMOUNT) {
-      return { status: 'declined', code: 'invalid_amount', message: 'The amount is not one the card can be charged.' };
-    }
-    switch (token) {
-      case 'tok_visa':
-      case 'tok_mastercard':
-      case 'tok_transient_error':
-        return { status: 'authorized', reference };
-      case 'tok_requires_action':
-        return { status: 'pending', reference };
-      case 'tok_card_declined':
-        return { status: 'declined', code: 'card_declined', message: 'The card was declined.' };
-      case 'tok_insufficient_funds':
-        return { status: 'declined', code: 'insufficient_funds', message: 'The card has insufficient funds.' };
-      default:
-        return { status: 'declined', code: 'invalid_token', message: 'The payment token is not valid.' };
-    }
+  private async firstTime(key: string): Promise<boolean> {
+    const { count } = await this.prisma.sandboxRequest.createMany({ data: [{ key }], skipDuplicates: true });
+    return count === 1;
   }
 }

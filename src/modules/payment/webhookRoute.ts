@@ -2,7 +2,7 @@
 // anything is parsed or applied; duplicates are acknowledged and ignored.
 import express, { type Router } from 'express';
 import { InvalidWebhookError, type PaymentProvider } from './provider.js';
-import type { PaymentService } from './service.js';
+import { RetryLater, type PaymentService } from './service.js';
 
 export function paymentWebhookRouter(
   providers: ReadonlyMap<string, PaymentProvider>,
@@ -24,8 +24,14 @@ export function paymentWebhookRouter(
       res.status(400).json({ error: 'invalid webhook' });
       return;
     }
-    const applied = await payments.applyWebhook(provider.name, event);
-    res.json({ received: true, duplicate: !applied });
+    try {
+      const applied = await payments.applyWebhook(provider.name, event);
+      res.json({ received: true, duplicate: !applied });
+    } catch (error) {
+      if (!(error instanceof RetryLater)) throw error;
+      // Processors deliver again after a failure; 503 with Retry-After says it is worth doing.
+      res.status(503).set('retry-after', '5').json({ error: 'not ready for this event yet; deliver it again' });
+    }
   });
   return router;
 }
