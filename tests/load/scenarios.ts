@@ -32,7 +32,7 @@ const mutation = (name: string, selection: string) =>
 export const CART_ADD_MUTATION = mutation('cartLinesAdd', CART);
 export const CHECKOUT_MUTATION = mutation(
   'checkoutComplete',
-  `order { id number status total { ${MONEY} } lines { sku quantity } }`,
+  `order { id number status financialStatus total { ${MONEY} } lines { sku quantity } }`,
 );
 
 const body = (query: string, variables: Record<string, unknown>) => JSON.stringify({ query, variables });
@@ -157,8 +157,8 @@ export const checkCartAdd: Check = (text) =>
 
 export const checkCheckout: Check = (text) =>
   parsed(text, (json) => {
-    const status = json?.data?.checkoutComplete?.order?.status;
-    return status === 'PAID' ? null : `order status ${status}, expected PAID`;
+    const status = json?.data?.checkoutComplete?.order?.financialStatus;
+    return status === 'AUTHORIZED' ? null : `order financialStatus ${status}, expected AUTHORIZED`;
   });
 
 /** The path of the first place where two JSON documents differ, or null when they are equal. */
