@@ -52,9 +52,21 @@ export async function openDatabase(
   // PGlite has a single backend, so one pooled connection; more would only queue behind it. It also runs each
   // statement to the end: statement_timeout needs a real PostgreSQL server.
   const poolSize = embedded ? 1 : config.DATABASE_POOL_SIZE;
-  const primary = createPrismaClient(url, poolSize, config.STATEMENT_TIMEOUT_MS);
+  const primary = createPrismaClient(
+    url,
+    poolSize,
+    config.STATEMENT_TIMEOUT_MS,
+    connectionErrorLogger(logger, 'primary'),
+  );
   const replicaUrls = embedded ? [] : config.DATABASE_REPLICA_URLS;
-  const replicas = replicaUrls.map((replica) => createPrismaClient(replica, poolSize, config.STATEMENT_TIMEOUT_MS));
+  const replicas = replicaUrls.map((replica, i) =>
+    createPrismaClient(
+      replica,
+      poolSize,
+      config.STATEMENT_TIMEOUT_MS,
+      connectionErrorLogger(logger, `replica${i + 1}`),
+    ),
+  );
   if (replicas.length) logger.info({ replicas: replicas.length }, 'reading from database replicas');
   const prisma = withReadReplicas(primary, replicas);
   return {
@@ -68,5 +80,27 @@ export async function openDatabase(
       await prisma.$disconnect(); // with replicas, the extension disconnects them too
       await embedded?.close();
     },
+  };
+}
+
+/** How often, at most, a pool's lost connections are logged. */
+export const CONNECTION_ERROR_LOG_INTERVAL_MS = 5_000;
+
+/**
+ * Logs a pool's lost connections at warn level, at most once per CONNECTION_ERROR_LOG_INTERVAL_MS: they come in
+ * bursts (a database restart or failover ends every connection at once), and each warning says how many more there
+ * were since the previous one. The requests they cut short log their own errors.
+ */
+export function connectionErrorLogger(logger: Logger, pool: string, now = Date.now): (error: Error) => void {
+  let loggedAt = -Infinity;
+  let unlogged = 0;
+  return (error) => {
+    if (now() - loggedAt < CONNECTION_ERROR_LOG_INTERVAL_MS) {
+      unlogged += 1;
+      return;
+    }
+    logger.warn({ err: error, pool, unloggedSincePrevious: unlogged }, 'database connection lost');
+    loggedAt = now();
+    unlogged = 0;
   };
 }

@@ -1,6 +1,6 @@
 // Every field's authorization rule, gathered from the modules. Anything not listed is denied.
 import { GraphQLError, type GraphQLResolveInfo } from 'graphql';
-import { type allow, deny, shield, type IRule } from 'graphql-shield';
+import { allow, and, deny, shield, type IRule } from 'graphql-shield';
 import { accountRules } from '../modules/account/rules.js';
 import { auditRules } from '../modules/audit/rules.js';
 import { cartRules } from '../modules/cart/rules.js';
@@ -16,6 +16,9 @@ import { forbidden, isPublicError, unauthenticated } from './errors.js';
 import { operationTimeout } from './protection/executionTimeout.js';
 
 export type RuleTree = Record<string, Record<string, IRule | typeof allow>>;
+
+/** A rule or a composition of rules (and, or, chain, ...), as graphql-shield takes them. */
+type ShieldRule = Parameters<typeof and>[number];
 
 function mergeRuleTrees(trees: RuleTree[]): RuleTree {
   const merged: RuleTree = {};
@@ -55,8 +58,36 @@ export const resolverError = (thrown: unknown, ctx: Context, info: GraphQLResolv
   return new GraphQLError('Internal server error', { extensions: { code: 'INTERNAL_SERVER_ERROR' } });
 };
 
-export const permissions = shield(ruleTree, {
-  fallbackRule: deny,
-  allowExternalErrors: false,
-  fallbackError: (thrown, _parent, _args, ctx, info) => resolverError(thrown, ctx as unknown as Context, info),
-});
+/**
+ * A field's rule, with whatever a rule inside it throws passed on rather than taken for a denial. graphql-shield's
+ * Rule.resolve catches what its function throws and answers `false` unless `debug` is on, so a database failure
+ * while a rule loads the order it checks would answer UNAUTHENTICATED or FORBIDDEN, and under `not` would even
+ * allow. Run with `debug`, a rule rethrows, and every composition (and, or, chain, race, not) passes that on, up to
+ * the field's middleware, which hands it to `fallbackError`: resolverError, as for an error thrown by a resolver.
+ * Only the rules see `debug`; the middleware keeps its own options, so what it catches is still mapped, not thrown.
+ */
+function passingOnErrors(fieldRule: ShieldRule): ShieldRule {
+  if (fieldRule === allow || fieldRule === deny) return fieldRule; // nothing to throw
+  const guarded = and(fieldRule);
+  const resolve = guarded.resolve.bind(guarded);
+  guarded.resolve = (parent, args, ctx, info, options) => resolve(parent, args, ctx, info, { ...options, debug: true });
+  return guarded;
+}
+
+/** The shield over `tree`: deny by default; errors thrown by rules and resolvers alike answered by resolverError. */
+export const createPermissions = (tree: Record<string, Record<string, ShieldRule>>) =>
+  shield(
+    Object.fromEntries(
+      Object.entries(tree).map(([type, fields]) => [
+        type,
+        Object.fromEntries(Object.entries(fields).map(([field, fieldRule]) => [field, passingOnErrors(fieldRule)])),
+      ]),
+    ),
+    {
+      fallbackRule: deny,
+      allowExternalErrors: false,
+      fallbackError: (thrown, _parent, _args, ctx, info) => resolverError(thrown, ctx as unknown as Context, info),
+    },
+  );
+
+export const permissions = createPermissions(ruleTree);
