@@ -337,7 +337,12 @@ export class CheckoutService {
       const declined = answer !== 'failed';
       await tx.payment.update({
         where: { id: payment!.id },
-        data: { status: declined ? 'DECLINED' : 'FAILED', failureCode: declined ? answer.code : 'transient_error' },
+        data: {
+          status: declined ? 'DECLINED' : 'FAILED',
+          failureCode: declined ? answer.code : 'transient_error',
+          // Nothing was charged under the processor key: a retry with the same checkout key uses it again.
+          ...(!declined && { idempotencyKey: null }),
+        },
       });
       await release(tx, lines);
       // The cart is free again: the shopper can try another card. The attempt stays, for audit, without a number.
@@ -362,10 +367,18 @@ export class CheckoutService {
     });
     if (settled !== 'taken') return settled;
     // Settled elsewhere (recovery, or a retry that took the lease over). An authorization this process holds that
-    // the recorded outcome does not use must not stay open.
+    // no recorded outcome uses (a later attempt under the same key may have got it from the processor) must not
+    // stay open.
     const now = await this.placedState(order.id);
+    const usedElsewhere =
+      answer !== 'failed' &&
+      answer.status !== 'declined' &&
+      (await this.prisma.payment.count({
+        where: { providerReference: answer.reference, status: { in: ['AUTHORIZED', 'CAPTURED', 'PENDING'] } },
+      })) > 0;
     if (
       payment &&
+      !usedElsewhere &&
       now?.order.status === 'ABANDONED' &&
       answer !== 'failed' &&
       answer.status !== 'declined' &&

@@ -30,11 +30,13 @@ const DECLINES: Record<string, string> = {
   insufficient_funds: 'The card has insufficient funds.',
   invalid_token: 'The payment token is not valid.',
   invalid_amount: 'The amount is not one the card can be charged.',
+  authorization_voided: 'The authorization made under this key was voided; check out again with a new key.',
 };
 
 function resultOf(charge: SandboxCharge): AuthorizeResult {
-  if (charge.status === 'declined') {
-    const code = charge.declineCode ?? 'card_declined';
+  // A processor answers a replayed request with the authorization as it is now: a voided one charges nothing more.
+  if (charge.status === 'declined' || (charge.voided && charge.captured === 0)) {
+    const code = charge.status === 'declined' ? (charge.declineCode ?? 'card_declined') : 'authorization_voided';
     return { status: 'declined', code, message: DECLINES[code] ?? 'The card was declined.' };
   }
   return { status: charge.status === 'pending' ? 'pending' : 'authorized', reference: charge.reference };
