@@ -1,66 +1,51 @@
-// Staff payment operations and payment webhooks end to end over HTTP: Order.payment after checkout, paymentCapture,
-// paymentVoid and paymentRefund with their idempotency keys, limits, races and permissions, and the sandbox webhook
-// endpoint with its signature, freshness and duplicate checks. Every result is checked in the database too.
+// Staff payment operations and payment webhooks end to end over HTTP: Order.payment and the order's financialStatus
+// after checkout, paymentCapture (in parts, with a final capture), paymentVoid (which cancels an unshipped order)
+// and paymentRefund (by amount or by lines) with their idempotency keys, limits, races and permissions, and the
+// sandbox webhook endpoint with its signature, freshness, duplicate and cumulative-total checks. Every result is
+// checked in the database too.
 import { randomUUID } from 'node:crypto';
+import { createClient, type Client } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { seedStoreSettings } from '../src/db/seed/store.js';
-import { databaseIdOf, toGlobalId } from '../src/graphql/globalId.js';
+import WebSocket from 'ws';
 import { signWebhook } from '../src/modules/payment/webhookSignature.js';
+import {
+  commerce,
+  dbId,
+  newKey,
+  ORDER_QUERY,
+  type Input,
+  type Money,
+  type OrderView,
+  type UserError,
+  type Variant,
+} from './support/commerce.js';
 import { startTestServer, TEST_WEBHOOK_SECRET, type GraphQLResponse, type TestServer } from './support/testServer.js';
-import { BERLIN } from './support/fixtures.js';
 
 let server: TestServer;
+let shop: ReturnType<typeof commerce>;
 let staff: string;
 let staffId: string;
-/** The Standard shipping method's global ID (4.99, ships to DE). */
-let standard: string;
+const clients: Client[] = [];
 
 beforeAll(async () => {
   server = await startTestServer();
-  await seedStoreSettings(server.prisma);
+  shop = commerce(server);
   staffId = (await server.sessionFor('STAFF')).accountId;
   staff = await server.tokenFor('STAFF', { accountId: staffId });
-  const method = await server.prisma.shippingMethod.findUniqueOrThrow({ where: { name: 'Standard' } });
-  standard = toGlobalId('ShippingMethod', method.id);
 });
-afterAll(() => server?.close());
+afterAll(async () => {
+  await Promise.all(clients.map(async (client) => client.dispose()));
+  await server?.close();
+});
 
 // ---------------------------------------------------------------------------------------------------------------
-// GraphQL documents and plumbing
+// GraphQL plumbing
 
-const MONEY = 'amount currencyCode';
-const PAYMENT = `payment { status amount { ${MONEY} } captured { ${MONEY} } refunded { ${MONEY} } }`;
-const ORDER = `id number status total { ${MONEY} } events { from to note } ${PAYMENT}`;
-const USER_ERRORS = 'userErrors { field message code }';
-const ORDER_QUERY = `query ($id: ID!) { order(id: $id) { ${ORDER} } }`;
+const PAYMENT_OPERATIONS = ['paymentCapture', 'paymentVoid', 'paymentRefund'] as const;
+type Operation = (typeof PAYMENT_OPERATIONS)[number];
 
-const OPERATIONS = {
-  paymentCapture: 'PaymentCaptureInput',
-  paymentVoid: 'PaymentVoidInput',
-  paymentRefund: 'PaymentRefundInput',
-} as const;
-type Operation = keyof typeof OPERATIONS;
-
-type Money = { amount: string; currencyCode: string };
-interface UserError {
-  field: string[] | null;
-  code: string;
-  message: string;
-}
-interface PaymentSummary {
-  status: string;
-  amount: Money;
-  captured: Money;
-  refunded: Money;
-}
-interface Order {
-  id: string;
-  number: number;
-  status: string;
-  total: Money;
-  events: { from: string | null; to: string; note: string | null }[];
-  payment: PaymentSummary | null;
-}
+type Order = OrderView;
+type PaymentSummary = NonNullable<Order['payment']>;
 interface Payload {
   order: Order | null;
   userErrors: UserError[];
@@ -68,31 +53,24 @@ interface Payload {
 
 /** Minor units as the API shows them: 1784 → 17.84 USD. */
 const usd = (minor: number): Money => ({ amount: (minor / 100).toFixed(2), currencyCode: 'USD' });
-const newKey = (prefix = 'op') => `${prefix}-${randomUUID()}`;
-const dbId = (globalId: string, type: string) => databaseIdOf(globalId, type)!;
 const codes = (res: GraphQLResponse) => res.errors?.map((e) => e.extensions?.code);
 /** A valid input for `name` (a void takes no amount). */
 const inputFor = (name: Operation, orderId: string, idempotencyKey: string) =>
   name === 'paymentVoid' ? { orderId, idempotencyKey } : { orderId, amount: '1.00', idempotencyKey };
 
 /** A staff (or `token`'s, or anonymous with null) capture, void or refund. */
-function operate(name: Operation, input: Record<string, unknown>, token: string | null = staff) {
-  return server.gql(
-    `mutation ($input: ${OPERATIONS[name]}!) { ${name}(input: $input) { order { ${ORDER} } ${USER_ERRORS} } }`,
-    { input },
-    token ?? undefined,
-  );
-}
+const operate = (name: Operation, input: Input, token: string | null = staff) =>
+  shop.operate(name, input, token ?? undefined);
 
 /** The payload of an operation that answered without GraphQL errors. */
-async function operated(name: Operation, input: Record<string, unknown>): Promise<Payload> {
+async function operated(name: Operation, input: Input): Promise<Payload> {
   const res = await operate(name, input);
   expect(res.errors).toBeUndefined();
   return res.data[name];
 }
 
 /** The order of an operation that must have succeeded. */
-async function succeeded(name: Operation, input: Record<string, unknown>): Promise<Order> {
+async function succeeded(name: Operation, input: Input): Promise<Order> {
   const payload = await operated(name, input);
   expect(payload.userErrors).toEqual([]);
   return payload.order!;
@@ -104,53 +82,15 @@ async function readOrder(id: string, token: string = staff): Promise<Order> {
   return res.data.order;
 }
 
+/** status, financialStatus, fulfillmentStatus. */
+const statuses = (order: Pick<Order, 'status' | 'financialStatus' | 'fulfillmentStatus'>) => [
+  order.status,
+  order.financialStatus,
+  order.fulfillmentStatus,
+];
+
 // ---------------------------------------------------------------------------------------------------------------
 // Fixtures
-
-interface Variant {
-  id: string;
-  gid: string;
-}
-
-let serial = 0;
-
-/** A product with one variant of this price (minor units) and stock, written straight to the database. */
-async function makeVariant({ price = 1000, stock = 100 }: { price?: number; stock?: number } = {}): Promise<Variant> {
-  const sku = `PAY-${++serial}-${randomUUID().slice(0, 8)}`;
-  const product = await server.prisma.product.create({
-    data: {
-      title: `Product ${sku}`,
-      slug: sku.toLowerCase(),
-      variants: { create: { sku, title: `Size ${serial}`, priceAmount: price, stockOnHand: stock } },
-    },
-    include: { variants: true },
-  });
-  const variant = product.variants[0]!;
-  return { id: variant.id, gid: toGlobalId('ProductVariant', variant.id) };
-}
-
-const berlin = BERLIN;
-
-async function cartMutation(name: string, input: Record<string, unknown>, token?: string) {
-  const inputType = `${name[0]!.toUpperCase()}${name.slice(1)}Input`;
-  const res = await server.gql(
-    `mutation ($input: ${inputType}!) { ${name}(input: $input) { cart { id } ${USER_ERRORS} } }`,
-    { input },
-    token,
-  );
-  expect(res.errors).toBeUndefined();
-  expect(res.data[name].userErrors).toEqual([]);
-  return res.data[name].cart as { id: string };
-}
-
-/** A cart of `quantity` × `variant` through cartCreate, cartBuyerIdentityUpdate (Berlin), cartShippingMethodSelect. */
-async function makeCart(variant: Variant, quantity: number, as?: string) {
-  const email = `buyer-${randomUUID()}@example.test`;
-  let cart = await cartMutation('cartCreate', { lines: [{ variantId: variant.gid, quantity }], email }, as);
-  cart = await cartMutation('cartBuyerIdentityUpdate', { cartId: cart.id, shippingAddress: berlin }, as);
-  cart = await cartMutation('cartShippingMethodSelect', { cartId: cart.id, shippingMethodId: standard }, as);
-  return cart;
-}
 
 interface Placed {
   order: Order;
@@ -162,24 +102,17 @@ interface Placed {
 }
 
 /**
- * An order for `quantity` units of a fresh 10.00 variant with 10 on hand, checked out with `card` (tok_visa: PAID,
- * tok_requires_action: PENDING_PAYMENT), by a guest or `as`. One unit: 10.00 + 4.99 + 19 % VAT (2.85) = 17.84.
+ * An order for `quantity` units of a fresh 10.00 variant with 10 on hand, checked out with `card` (tok_visa: OPEN
+ * and AUTHORIZED, tok_requires_action: OPEN and PENDING), by a guest or `as`. One unit: 10.00 + 4.99 + 19 % VAT
+ * (2.85) = 17.84.
  */
 async function placeOrder({
   card = 'tok_visa',
   quantity = 1,
   as,
 }: { card?: string; quantity?: number; as?: string } = {}): Promise<Placed> {
-  const variant = await makeVariant({ price: 1000, stock: 10 });
-  const cart = await makeCart(variant, quantity, as);
-  const res = await server.gql(
-    `mutation ($input: CheckoutCompleteInput!) { checkoutComplete(input: $input) { order { ${ORDER} } ${USER_ERRORS} } }`,
-    { input: { cartId: cart.id, payment: { provider: 'sandbox', token: card }, idempotencyKey: newKey('checkout') } },
-    as,
-  );
-  expect(res.errors).toBeUndefined();
-  expect(res.data.checkoutComplete.userErrors).toEqual([]);
-  const order: Order = res.data.checkoutComplete.order;
+  const variant = await shop.variant({ price: 1000, stock: 10 });
+  const order = await shop.placed(await shop.cart([[variant, quantity]], { as }), { card, as });
   const orderId = dbId(order.id, 'Order');
   const { totalAmount } = await server.prisma.order.findUniqueOrThrow({ where: { id: orderId } });
   return { order, orderId, variant, total: totalAmount };
@@ -188,6 +121,10 @@ async function placeOrder({
 // Database reads
 
 const paymentOf = (orderId: string) => server.prisma.payment.findFirstOrThrow({ where: { orderId } });
+const chargeOf = async (orderId: string) =>
+  server.prisma.sandboxCharge.findUniqueOrThrow({
+    where: { reference: (await paymentOf(orderId)).providerReference! },
+  });
 const operationsOf = async (orderId: string) =>
   (
     await server.prisma.paymentOperation.findMany({
@@ -195,24 +132,36 @@ const operationsOf = async (orderId: string) =>
       orderBy: { createdAt: 'asc' },
     })
   ).map(({ kind, amount, accountId }) => ({ kind, amount, accountId }));
-const stockOf = (variant: Variant) =>
-  server.prisma.productVariant.findUniqueOrThrow({
-    where: { id: variant.id },
-    select: { stockOnHand: true, stockReserved: true },
-  });
+const stockOf = (variant: Variant) => shop.stockOf(variant);
+const ledgerOf = async (variant: Variant) =>
+  (
+    await server.prisma.inventoryChange.findMany({
+      where: { variantId: variant.id },
+      orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
+    })
+  ).map(({ reason, before, after }) => ({ reason, before, after }));
+/** The order's events as [kind, from, to, note, account]. */
 const eventsOf = async (orderId: string) =>
   (await server.prisma.orderEvent.findMany({ where: { orderId }, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] })).map(
-    ({ fromStatus, toStatus, note, accountId }) => [fromStatus, toStatus, note, accountId],
+    ({ kind, fromStatus, toStatus, note, accountId }) => [kind, fromStatus, toStatus, note, accountId],
   );
+/** The events of a checkout approved at once. */
+const AUTHORIZED_AT_CHECKOUT = [
+  ['STATUS', null, 'CHECKOUT', null, null],
+  ['STATUS', 'CHECKOUT', 'OPEN', 'payment authorized', null],
+  ['FINANCIAL', 'PENDING', 'AUTHORIZED', 'payment authorized', null],
+];
 
 /** Every row a payment operation or a webhook could write, to show that a refused call wrote nothing. */
 const paymentState = async () => ({
-  orders: await server.prisma.order.findMany({ orderBy: { id: 'asc' }, include: { events: true } }),
+  orders: await server.prisma.order.findMany({ orderBy: { id: 'asc' }, include: { events: true, lines: true } }),
   payments: await server.prisma.payment.findMany({ orderBy: { id: 'asc' } }),
   operations: await server.prisma.paymentOperation.findMany({ orderBy: { key: 'asc' } }),
   webhookEvents: await server.prisma.paymentWebhookEvent.findMany({ orderBy: { eventId: 'asc' } }),
   variants: await server.prisma.productVariant.findMany({ orderBy: { id: 'asc' } }),
   ledger: await server.prisma.inventoryChange.findMany({ orderBy: { id: 'asc' } }),
+  charges: await server.prisma.sandboxCharge.findMany({ orderBy: { reference: 'asc' } }),
+  requests: await server.prisma.sandboxRequest.findMany({ orderBy: { key: 'asc' } }),
 });
 
 const summary = (status: string, amount: number, captured = 0, refunded = 0): PaymentSummary => ({
@@ -222,11 +171,26 @@ const summary = (status: string, amount: number, captured = 0, refunded = 0): Pa
   refunded: usd(refunded),
 });
 const invalid = (field: string, message: string): UserError => ({ field: ['input', field], code: 'INVALID', message });
-const CONFLICT_KEY: UserError = {
+const KEY_REUSED: UserError = {
   field: ['input', 'idempotencyKey'],
-  code: 'CONFLICT',
-  message: 'This idempotency key was used for another operation.',
+  code: 'IDEMPOTENCY_KEY_REUSED',
+  message: 'This idempotency key was used for a different request; make a new key for a new request.',
 };
+const STILL_RUNNING: UserError = {
+  field: null,
+  code: 'CONFLICT',
+  message: 'An operation with this idempotency key is still running; retry in 2 seconds.',
+};
+
+/** Polls `read` every 20 ms, up to 5 s, until `done` holds; returns the last value. */
+async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean): Promise<T> {
+  let value = await read();
+  for (let i = 0; i < 250 && !done(value); i++) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    value = await read();
+  }
+  return value;
+}
 
 // ---------------------------------------------------------------------------------------------------------------
 
@@ -235,8 +199,17 @@ describe('Order.payment', () => {
     const { order, orderId, total } = await placeOrder();
 
     expect(total).toBe(1784);
-    expect(order).toMatchObject({ status: 'PAID', total: usd(1784), payment: summary('AUTHORIZED', 1784) });
-    expect(await readOrder(order.id)).toMatchObject({ payment: summary('AUTHORIZED', 1784) });
+    expect(order).toMatchObject({
+      status: 'OPEN',
+      financialStatus: 'AUTHORIZED',
+      fulfillmentStatus: 'UNFULFILLED',
+      total: usd(1784),
+      payment: summary('AUTHORIZED', 1784),
+    });
+    expect(await readOrder(order.id)).toMatchObject({
+      financialStatus: 'AUTHORIZED',
+      payment: summary('AUTHORIZED', 1784),
+    });
     expect(await paymentOf(orderId)).toMatchObject({
       status: 'AUTHORIZED',
       amount: 1784,
@@ -244,12 +217,14 @@ describe('Order.payment', () => {
       refundedAmount: 0,
       providerReference: expect.stringMatching(/^sandbox_/),
     });
+    expect(await chargeOf(orderId)).toMatchObject({ amount: 1784, captured: 0, refunded: 0, voided: false });
     expect(await operationsOf(orderId)).toEqual([]);
+    expect(await eventsOf(orderId)).toEqual(AUTHORIZED_AT_CHECKOUT);
   });
 
   it('is PENDING while the processor has not confirmed', async () => {
     const { order } = await placeOrder({ card: 'tok_requires_action' });
-    expect(order).toMatchObject({ status: 'PENDING_PAYMENT', payment: summary('PENDING', 1784) });
+    expect(order).toMatchObject({ status: 'OPEN', financialStatus: 'PENDING', payment: summary('PENDING', 1784) });
   });
 
   it("is visible to the order's owner", async () => {
@@ -260,27 +235,34 @@ describe('Order.payment', () => {
 
     const res = await server.gql(ORDER_QUERY, { id: order.id }, owner);
     expect(res.errors).toBeUndefined();
-    expect(res.data.order).toMatchObject({ id: order.id, payment: summary('CAPTURED', 1784, 500) });
+    expect(res.data.order).toMatchObject({
+      id: order.id,
+      financialStatus: 'PARTIALLY_PAID',
+      payment: summary('AUTHORIZED', 1784, 500),
+    });
   });
 });
 
 describe('paymentCapture', () => {
-  it('captures all that was authorized when no amount is given', async () => {
+  it('captures all that was authorized when no amount is given: PAID, the payment closed', async () => {
     const { order, orderId } = await placeOrder();
 
     const captured = await succeeded('paymentCapture', { orderId: order.id, idempotencyKey: newKey() });
 
-    expect(captured).toMatchObject({ id: order.id, status: 'PAID', payment: summary('CAPTURED', 1784, 1784) });
+    expect(captured).toMatchObject({ id: order.id, payment: summary('CAPTURED', 1784, 1784) });
+    expect(statuses(captured)).toEqual(['OPEN', 'PAID', 'UNFULFILLED']);
     expect(await paymentOf(orderId)).toMatchObject({ status: 'CAPTURED', capturedAmount: 1784, refundedAmount: 0 });
+    // capturing all that is left closes the authorization, as a final capture does
+    expect(await chargeOf(orderId)).toMatchObject({ captured: 1784, voided: true });
     expect(await operationsOf(orderId)).toEqual([{ kind: 'CAPTURE', amount: 1784, accountId: staffId }]);
-    // a capture does not move the order
+    // a capture moves the money only
     expect(await eventsOf(orderId)).toEqual([
-      [null, 'PENDING_PAYMENT', null, null],
-      ['PENDING_PAYMENT', 'PAID', 'payment authorized', null],
+      ...AUTHORIZED_AT_CHECKOUT,
+      ['FINANCIAL', 'AUTHORIZED', 'PAID', 'captured 17.84 USD (final capture)', staffId],
     ]);
   });
 
-  it('captures part of the authorization', async () => {
+  it('captures part of the authorization: PARTIALLY_PAID, the rest still open', async () => {
     const { order, orderId } = await placeOrder();
 
     const captured = await succeeded('paymentCapture', {
@@ -289,9 +271,58 @@ describe('paymentCapture', () => {
       idempotencyKey: newKey(),
     });
 
-    expect(captured.payment).toEqual(summary('CAPTURED', 1784, 1234));
-    expect(await paymentOf(orderId)).toMatchObject({ status: 'CAPTURED', amount: 1784, capturedAmount: 1234 });
+    expect(captured.financialStatus).toBe('PARTIALLY_PAID');
+    expect(captured.payment).toEqual(summary('AUTHORIZED', 1784, 1234));
+    expect(await paymentOf(orderId)).toMatchObject({ status: 'AUTHORIZED', amount: 1784, capturedAmount: 1234 });
     expect(await operationsOf(orderId)).toEqual([{ kind: 'CAPTURE', amount: 1234, accountId: staffId }]);
+  });
+
+  it('captures in parts, then a final capture closes the payment and releases the rest', async () => {
+    const { order, orderId } = await placeOrder();
+
+    const first = await succeeded('paymentCapture', { orderId: order.id, amount: '5.00', idempotencyKey: newKey() });
+    expect(first).toMatchObject({ financialStatus: 'PARTIALLY_PAID', payment: summary('AUTHORIZED', 1784, 500) });
+
+    // no more than what is left of the authorization
+    expect(await operated('paymentCapture', { orderId: order.id, amount: '12.85', idempotencyKey: newKey() })).toEqual({
+      order: null,
+      userErrors: [invalid('amount', 'Capture between 0.01 USD and 12.84 USD.')],
+    });
+
+    const second = await succeeded('paymentCapture', { orderId: order.id, amount: '3.00', idempotencyKey: newKey() });
+    expect(second).toMatchObject({ financialStatus: 'PARTIALLY_PAID', payment: summary('AUTHORIZED', 1784, 800) });
+
+    const last = await succeeded('paymentCapture', {
+      orderId: order.id,
+      amount: '2.00',
+      finalCapture: true,
+      idempotencyKey: newKey(),
+    });
+    expect(last).toMatchObject({ financialStatus: 'PAID', payment: summary('CAPTURED', 1784, 1000) });
+    expect(statuses(last)).toEqual(['OPEN', 'PAID', 'UNFULFILLED']);
+
+    expect(await paymentOf(orderId)).toMatchObject({ status: 'CAPTURED', amount: 1784, capturedAmount: 1000 });
+    // the processor captured 10.00 and released the other 7.84
+    expect(await chargeOf(orderId)).toMatchObject({ amount: 1784, captured: 1000, voided: true });
+    expect(await operationsOf(orderId)).toEqual([
+      { kind: 'CAPTURE', amount: 500, accountId: staffId },
+      { kind: 'CAPTURE', amount: 300, accountId: staffId },
+      { kind: 'CAPTURE', amount: 200, accountId: staffId },
+    ]);
+    expect(await eventsOf(orderId)).toEqual([
+      ...AUTHORIZED_AT_CHECKOUT,
+      ['FINANCIAL', 'AUTHORIZED', 'PARTIALLY_PAID', 'captured 5.00 USD', staffId],
+      ['FINANCIAL', 'PARTIALLY_PAID', 'PARTIALLY_PAID', 'captured 3.00 USD', staffId],
+      ['FINANCIAL', 'PARTIALLY_PAID', 'PAID', 'captured 2.00 USD (final capture)', staffId],
+    ]);
+
+    // nothing is left to capture after the final one
+    const before = await paymentState();
+    expect(await operated('paymentCapture', { orderId: order.id, idempotencyKey: newKey() })).toEqual({
+      order: null,
+      userErrors: [invalid('orderId', 'A CAPTURED payment has nothing left to capture.')],
+    });
+    expect(await paymentState()).toEqual(before);
   });
 
   it.each([
@@ -305,12 +336,12 @@ describe('paymentCapture', () => {
 
     expect(payload).toEqual({
       order: null,
-      userErrors: [invalid('amount', 'Capture between 0.01 and the authorized amount.')],
+      userErrors: [invalid('amount', 'Capture between 0.01 USD and 17.84 USD.')],
     });
     expect(await paymentState()).toEqual(before);
   });
 
-  it('refuses a payment that is not AUTHORIZED (captured, pending), changing nothing', async () => {
+  it('refuses a payment with nothing open to capture (captured, pending), changing nothing', async () => {
     const { order } = await placeOrder();
     await succeeded('paymentCapture', { orderId: order.id, idempotencyKey: newKey() });
     const pending = await placeOrder({ card: 'tok_requires_action' });
@@ -318,13 +349,47 @@ describe('paymentCapture', () => {
 
     expect(await operated('paymentCapture', { orderId: order.id, idempotencyKey: newKey() })).toEqual({
       order: null,
-      userErrors: [invalid('orderId', 'A CAPTURED payment cannot be captured.')],
+      userErrors: [invalid('orderId', 'A CAPTURED payment has nothing left to capture.')],
     });
     expect(await operated('paymentCapture', { orderId: pending.order.id, idempotencyKey: newKey() })).toEqual({
       order: null,
-      userErrors: [invalid('orderId', 'A PENDING payment cannot be captured.')],
+      userErrors: [invalid('orderId', 'A PENDING payment has nothing left to capture.')],
     });
     expect(await paymentState()).toEqual(before);
+  });
+
+  it('refuses to capture on a cancelled order, changing nothing', async () => {
+    const { order, orderId } = await placeOrder();
+    const cancelled = (await shop.done('orderCancel', { orderId: order.id }, staff)).order;
+    expect(statuses(cancelled)).toEqual(['CANCELLED', 'VOIDED', 'UNFULFILLED']);
+    const before = await paymentState();
+
+    for (const amount of [undefined, '1.00']) {
+      expect(await operated('paymentCapture', { orderId: order.id, amount, idempotencyKey: newKey() })).toEqual({
+        order: null,
+        userErrors: [invalid('orderId', 'Nothing can be captured on an order that is CANCELLED.')],
+      });
+    }
+    expect(await paymentState()).toEqual(before);
+    expect(await chargeOf(orderId)).toMatchObject({ captured: 0, voided: true });
+  });
+
+  it('refuses to capture on a cancelled order even while its payment still reads AUTHORIZED', async () => {
+    const { order, orderId } = await placeOrder();
+    // as if the cancellation had been recorded and its void not yet
+    await server.prisma.order.update({
+      where: { id: orderId },
+      data: { status: 'CANCELLED', financialStatus: 'VOIDED' },
+    });
+    const before = await paymentState();
+
+    expect(await operated('paymentCapture', { orderId: order.id, idempotencyKey: newKey() })).toEqual({
+      order: null,
+      userErrors: [invalid('orderId', 'Nothing can be captured on an order that is CANCELLED.')],
+    });
+    expect(await paymentState()).toEqual(before);
+    expect(await paymentOf(orderId)).toMatchObject({ status: 'AUTHORIZED', capturedAmount: 0 });
+    expect(await chargeOf(orderId)).toMatchObject({ captured: 0 });
   });
 
   it('returns the same result for a replayed idempotency key and captures once', async () => {
@@ -335,68 +400,110 @@ describe('paymentCapture', () => {
     const second = await operated('paymentCapture', input);
 
     expect(first.userErrors).toEqual([]);
-    expect(first.order!.payment).toEqual(summary('CAPTURED', 1784, 1000));
+    expect(first.order!.payment).toEqual(summary('AUTHORIZED', 1784, 1000));
     expect(second).toEqual(first);
     expect(await operationsOf(orderId)).toEqual([{ kind: 'CAPTURE', amount: 1000, accountId: staffId }]);
     expect(await server.prisma.paymentOperation.count({ where: { key: input.idempotencyKey } })).toBe(1);
-    expect(await paymentOf(orderId)).toMatchObject({ status: 'CAPTURED', capturedAmount: 1000 });
+    expect(await paymentOf(orderId)).toMatchObject({ status: 'AUTHORIZED', capturedAmount: 1000 });
+    expect(await chargeOf(orderId)).toMatchObject({ captured: 1000 });
   });
 
-  it('returns the same result to concurrent requests with the same idempotency key', async () => {
+  it('captures once for concurrent requests with the same idempotency key; each gets the result or "still running"', async () => {
     const { order, orderId } = await placeOrder();
     const input = { orderId: order.id, idempotencyKey: newKey() };
 
     const results = await Promise.all(Array.from({ length: 4 }, () => operated('paymentCapture', input)));
 
+    const success = { order: expect.objectContaining({ payment: summary('CAPTURED', 1784, 1784) }), userErrors: [] };
+    expect(results.filter((result) => result.userErrors.length === 0).length).toBeGreaterThan(0);
     for (const result of results) {
-      expect(result).toEqual({
-        order: expect.objectContaining({ payment: summary('CAPTURED', 1784, 1784) }),
-        userErrors: [],
-      });
+      if (result.userErrors.length) expect(result).toEqual({ order: null, userErrors: [STILL_RUNNING] });
+      else expect(result).toEqual(success);
     }
     expect(await operationsOf(orderId)).toEqual([{ kind: 'CAPTURE', amount: 1784, accountId: staffId }]);
+    expect(await chargeOf(orderId)).toMatchObject({ captured: 1784 });
+    // once it has finished, the key replays its result
+    expect(await operated('paymentCapture', input)).toEqual(success);
   });
 
-  it('answers CONFLICT for a key already used for another operation kind or another order', async () => {
+  it('answers IDEMPOTENCY_KEY_REUSED for a key already used for another request, changing nothing', async () => {
     const { order } = await placeOrder();
     const other = await placeOrder();
     const idempotencyKey = newKey();
     await succeeded('paymentCapture', { orderId: order.id, amount: '5.00', idempotencyKey });
     const before = await paymentState();
 
-    const conflict = { order: null, userErrors: [CONFLICT_KEY] };
-    expect(await operated('paymentVoid', { orderId: order.id, idempotencyKey })).toEqual(conflict);
-    expect(await operated('paymentRefund', { orderId: order.id, amount: '1.00', idempotencyKey })).toEqual(conflict);
-    expect(await operated('paymentCapture', { orderId: other.order.id, idempotencyKey })).toEqual(conflict);
+    const reused = { order: null, userErrors: [KEY_REUSED] };
+    expect(await operated('paymentCapture', { orderId: order.id, amount: '6.00', idempotencyKey })).toEqual(reused);
+    expect(await operated('paymentCapture', { orderId: order.id, idempotencyKey })).toEqual(reused);
+    expect(await operated('paymentVoid', { orderId: order.id, idempotencyKey })).toEqual(reused);
+    expect(await operated('paymentRefund', { orderId: order.id, amount: '1.00', idempotencyKey })).toEqual(reused);
+    expect(await operated('paymentCapture', { orderId: other.order.id, amount: '5.00', idempotencyKey })).toEqual(
+      reused,
+    );
     expect(await paymentState()).toEqual(before);
   });
 
   it.each([
     ['shorter than 8 characters', 'short12'],
     ['longer than 100 characters', 'k'.repeat(101)],
-  ])('rejects an idempotency key %s with BAD_USER_INPUT', async (_, idempotencyKey) => {
+  ])('refuses an idempotency key %s with an INVALID user error', async (_, idempotencyKey) => {
     const { order } = await placeOrder();
     const before = await paymentState();
 
-    for (const name of Object.keys(OPERATIONS) as Operation[]) {
-      const res = await operate(name, inputFor(name, order.id, idempotencyKey));
-      expect(codes(res)).toEqual(['BAD_USER_INPUT']);
-      expect(res.errors![0]!.message).toBe('The idempotency key must be 8 to 100 characters.');
-      expect(res.data).toBeNull();
+    for (const name of PAYMENT_OPERATIONS) {
+      expect(await operated(name, inputFor(name, order.id, idempotencyKey))).toEqual({
+        order: null,
+        userErrors: [invalid('idempotencyKey', 'The idempotency key must be 8 to 100 characters.')],
+      });
     }
     expect(await paymentState()).toEqual(before);
   });
 });
 
 describe('paymentVoid', () => {
-  it('releases an AUTHORIZED payment: VOIDED', async () => {
-    const { order, orderId } = await placeOrder();
+  it('voids an unshipped order with nothing captured: VOIDED and CANCELLED, its stock back on hand', async () => {
+    const { order, orderId, variant, total } = await placeOrder({ quantity: 2 });
+    expect(await stockOf(variant)).toEqual({ stockOnHand: 8, stockReserved: 0 });
 
     const voided = await succeeded('paymentVoid', { orderId: order.id, idempotencyKey: newKey() });
 
-    expect(voided.payment).toEqual(summary('VOIDED', 1784));
+    expect(statuses(voided)).toEqual(['CANCELLED', 'VOIDED', 'UNFULFILLED']);
+    expect(voided.payment).toEqual(summary('VOIDED', total));
     expect(await paymentOf(orderId)).toMatchObject({ status: 'VOIDED', capturedAmount: 0, refundedAmount: 0 });
-    expect(await operationsOf(orderId)).toEqual([{ kind: 'VOID', amount: 1784, accountId: staffId }]);
+    expect(await chargeOf(orderId)).toMatchObject({ captured: 0, voided: true });
+    expect(await operationsOf(orderId)).toEqual([{ kind: 'VOID', amount: total, accountId: staffId }]);
+    expect(await stockOf(variant)).toEqual({ stockOnHand: 10, stockReserved: 0 });
+    expect(await ledgerOf(variant)).toEqual([
+      { reason: `order #${order.number}`, before: 10, after: 8 },
+      { reason: `order #${order.number} cancelled`, before: 8, after: 10 },
+    ]);
+    expect(await eventsOf(orderId)).toEqual([
+      ...AUTHORIZED_AT_CHECKOUT,
+      ['STATUS', 'OPEN', 'CANCELLED', 'authorization voided', staffId],
+      ['FINANCIAL', 'AUTHORIZED', 'VOIDED', 'authorization voided', staffId],
+    ]);
+    // the voided, cancelled order takes no capture
+    expect(await operated('paymentCapture', { orderId: order.id, idempotencyKey: newKey() })).toEqual({
+      order: null,
+      userErrors: [invalid('orderId', 'Nothing can be captured on an order that is CANCELLED.')],
+    });
+  });
+
+  it('releases the rest after a partial capture: PAID, the order stays open', async () => {
+    const { order, orderId, variant } = await placeOrder();
+    await succeeded('paymentCapture', { orderId: order.id, amount: '5.00', idempotencyKey: newKey() });
+
+    const voided = await succeeded('paymentVoid', { orderId: order.id, idempotencyKey: newKey() });
+
+    expect(statuses(voided)).toEqual(['OPEN', 'PAID', 'UNFULFILLED']);
+    expect(voided.payment).toEqual(summary('CAPTURED', 1784, 500));
+    expect(await chargeOf(orderId)).toMatchObject({ captured: 500, voided: true });
+    expect(await operationsOf(orderId)).toEqual([
+      { kind: 'CAPTURE', amount: 500, accountId: staffId },
+      { kind: 'VOID', amount: 1284, accountId: staffId },
+    ]);
+    expect(await stockOf(variant)).toEqual({ stockOnHand: 9, stockReserved: 0 });
   });
 
   it('refuses a captured payment, changing nothing', async () => {
@@ -413,9 +520,9 @@ describe('paymentVoid', () => {
 });
 
 describe('paymentRefund', () => {
-  /** A PAID order whose whole total (1784) is captured. */
-  async function capturedOrder() {
-    const placed = await placeOrder();
+  /** An order whose whole total (1784, or more for more units) is captured: PAID. */
+  async function capturedOrder(quantity = 1) {
+    const placed = await placeOrder({ quantity });
     await succeeded('paymentCapture', { orderId: placed.order.id, idempotencyKey: newKey() });
     return placed;
   }
@@ -425,22 +532,35 @@ describe('paymentRefund', () => {
 
     const partly = await succeeded('paymentRefund', { orderId: order.id, amount: '5.00', idempotencyKey: newKey() });
 
-    expect(partly).toMatchObject({ status: 'PARTIALLY_REFUNDED', payment: summary('CAPTURED', 1784, 1784, 500) });
-    expect(partly.events.at(-1)).toEqual({ from: 'PAID', to: 'PARTIALLY_REFUNDED', note: 'refunded 500' });
+    expect(partly).toMatchObject({
+      status: 'OPEN',
+      financialStatus: 'PARTIALLY_REFUNDED',
+      payment: summary('CAPTURED', 1784, 1784, 500),
+    });
+    expect(partly.events.at(-1)).toMatchObject({
+      kind: 'FINANCIAL',
+      from: 'PAID',
+      to: 'PARTIALLY_REFUNDED',
+      note: 'refunded 5.00 USD',
+    });
     expect(await paymentOf(orderId)).toMatchObject({ capturedAmount: 1784, refundedAmount: 500 });
 
     const fully = await succeeded('paymentRefund', { orderId: order.id, amount: '12.84', idempotencyKey: newKey() });
 
-    expect(fully).toMatchObject({ status: 'REFUNDED', payment: summary('CAPTURED', 1784, 1784, 1784) });
+    expect(fully).toMatchObject({ financialStatus: 'REFUNDED', payment: summary('CAPTURED', 1784, 1784, 1784) });
+    // money refunded is no reason to close or cancel: the goods are still to ship
+    expect(statuses(fully)).toEqual(['OPEN', 'REFUNDED', 'UNFULFILLED']);
     expect(await paymentOf(orderId)).toMatchObject({ status: 'CAPTURED', capturedAmount: 1784, refundedAmount: 1784 });
+    expect(await chargeOf(orderId)).toMatchObject({ captured: 1784, refunded: 1784 });
     expect(await server.prisma.order.findUniqueOrThrow({ where: { id: orderId } })).toMatchObject({
-      status: 'REFUNDED',
+      status: 'OPEN',
+      financialStatus: 'REFUNDED',
     });
     expect(await eventsOf(orderId)).toEqual([
-      [null, 'PENDING_PAYMENT', null, null],
-      ['PENDING_PAYMENT', 'PAID', 'payment authorized', null],
-      ['PAID', 'PARTIALLY_REFUNDED', 'refunded 500', staffId],
-      ['PARTIALLY_REFUNDED', 'REFUNDED', 'refunded 1284', staffId],
+      ...AUTHORIZED_AT_CHECKOUT,
+      ['FINANCIAL', 'AUTHORIZED', 'PAID', 'captured 17.84 USD (final capture)', staffId],
+      ['FINANCIAL', 'PAID', 'PARTIALLY_REFUNDED', 'refunded 5.00 USD', staffId],
+      ['FINANCIAL', 'PARTIALLY_REFUNDED', 'REFUNDED', 'refunded 12.84 USD', staffId],
     ]);
     expect(await operationsOf(orderId)).toEqual([
       { kind: 'CAPTURE', amount: 1784, accountId: staffId },
@@ -455,10 +575,14 @@ describe('paymentRefund', () => {
 
     expect(await operated('paymentRefund', { orderId: order.id, amount: '10.01', idempotencyKey: newKey() })).toEqual({
       order: null,
-      userErrors: [invalid('amount', 'At most 1000 minor units can still be refunded.')],
+      userErrors: [invalid('amount', 'Refund between 0.01 USD and 10.00 USD.')],
     });
     const refunded = await succeeded('paymentRefund', { orderId: order.id, amount: '10.00', idempotencyKey: newKey() });
-    expect(refunded).toMatchObject({ status: 'REFUNDED', payment: summary('CAPTURED', 1784, 1000, 1000) });
+    // all that was captured is back, but the authorization is still open: only partly refunded
+    expect(refunded).toMatchObject({
+      financialStatus: 'PARTIALLY_REFUNDED',
+      payment: summary('AUTHORIZED', 1784, 1000, 1000),
+    });
     expect(await paymentOf(orderId)).toMatchObject({ capturedAmount: 1000, refundedAmount: 1000 });
   });
 
@@ -470,31 +594,132 @@ describe('paymentRefund', () => {
     for (const amount of ['12.85', '17.84', '100.00']) {
       expect(await operated('paymentRefund', { orderId: order.id, amount, idempotencyKey: newKey() })).toEqual({
         order: null,
-        userErrors: [invalid('amount', 'At most 1284 minor units can still be refunded.')],
+        userErrors: [invalid('amount', 'Refund between 0.01 USD and 12.84 USD.')],
       });
     }
     expect(await paymentState()).toEqual(before);
     expect(await readOrder(order.id)).toMatchObject({
-      status: 'PARTIALLY_REFUNDED',
+      financialStatus: 'PARTIALLY_REFUNDED',
       payment: summary('CAPTURED', 1784, 1784, 500),
     });
   });
 
-  it('refuses a zero amount, a negative one and a payment that was never captured', async () => {
+  it('refuses a zero amount, a negative one, no amount or lines, and a payment that was never captured', async () => {
     const { order } = await capturedOrder();
     const uncaptured = await placeOrder();
     const before = await paymentState();
 
     expect(await operated('paymentRefund', { orderId: order.id, amount: '0.00', idempotencyKey: newKey() })).toEqual({
       order: null,
-      userErrors: [invalid('amount', 'At most 1784 minor units can still be refunded.')],
+      userErrors: [invalid('amount', 'Refund between 0.01 USD and 17.84 USD.')],
     });
     const negative = await operate('paymentRefund', { orderId: order.id, amount: '-1.00', idempotencyKey: newKey() });
     expect(codes(negative)).toEqual(['BAD_USER_INPUT']);
+    expect(await operated('paymentRefund', { orderId: order.id, idempotencyKey: newKey() })).toEqual({
+      order: null,
+      userErrors: [invalid('amount', 'Give an amount or lines to refund.')],
+    });
     expect(
       await operated('paymentRefund', { orderId: uncaptured.order.id, amount: '1.00', idempotencyKey: newKey() }),
-    ).toEqual({ order: null, userErrors: [invalid('orderId', 'Only a captured payment can be refunded.')] });
+    ).toEqual({ order: null, userErrors: [invalid('orderId', 'Nothing captured is left to refund.')] });
     expect(await paymentState()).toEqual(before);
+  });
+
+  it('refunds lines with restock: their price and tax share, the units back on hand and off what is left to ship', async () => {
+    const { order, orderId, variant } = await capturedOrder(3);
+    expect(await stockOf(variant)).toEqual({ stockOnHand: 7, stockReserved: 0 });
+    const line = order.lines[0]!;
+    expect(line).toMatchObject({ quantity: 3, fulfillableQuantity: 3, refundedQuantity: 0 });
+
+    const refunded = await succeeded('paymentRefund', {
+      orderId: order.id,
+      lines: [{ orderLineId: line.id, quantity: 1, restock: true }],
+      idempotencyKey: newKey(),
+    });
+
+    // 10.00 and its share of the tax: 665 × 1000 / 3499 = 190 (tax is on 30.00 + 4.99 shipping)
+    expect(refunded.total).toEqual(usd(4164));
+    expect(refunded).toMatchObject({
+      financialStatus: 'PARTIALLY_REFUNDED',
+      fulfillmentStatus: 'UNFULFILLED',
+      payment: summary('CAPTURED', 4164, 4164, 1190),
+    });
+    expect(refunded.lines[0]).toMatchObject({ refundedQuantity: 1, fulfilledQuantity: 0, fulfillableQuantity: 2 });
+    expect(await stockOf(variant)).toEqual({ stockOnHand: 8, stockReserved: 0 });
+    expect(await ledgerOf(variant)).toEqual([
+      { reason: `order #${order.number}`, before: 10, after: 7 },
+      { reason: `order #${order.number} refund`, before: 7, after: 8 },
+    ]);
+    expect(await operationsOf(orderId)).toEqual([
+      { kind: 'CAPTURE', amount: 4164, accountId: staffId },
+      { kind: 'REFUND', amount: 1190, accountId: staffId },
+    ]);
+    expect((await eventsOf(orderId)).at(-1)).toEqual([
+      'FINANCIAL',
+      'PAID',
+      'PARTIALLY_REFUNDED',
+      'refunded 11.90 USD',
+      staffId,
+    ]);
+
+    // a refund without restock takes the unit off what is left to ship, and leaves the stock as it is
+    const kept = await succeeded('paymentRefund', {
+      orderId: order.id,
+      lines: [{ orderLineId: line.id, quantity: 1 }],
+      idempotencyKey: newKey(),
+    });
+    expect(kept.lines[0]).toMatchObject({ refundedQuantity: 2, fulfillableQuantity: 1 });
+    expect(await stockOf(variant)).toEqual({ stockOnHand: 8, stockReserved: 0 });
+
+    // fulfilling without lines packs only what is left: one unit, and the order is fulfilled
+    const packed = await shop.done('orderFulfill', { orderId: order.id, carrier: 'DHL', trackingNumber: 'JD1' }, staff);
+    expect(packed.order.fulfillmentStatus).toBe('FULFILLED');
+    expect(packed.order.lines[0]).toMatchObject({ fulfilledQuantity: 1, refundedQuantity: 2, fulfillableQuantity: 0 });
+    expect(await stockOf(variant)).toEqual({ stockOnHand: 8, stockReserved: 0 });
+
+    // more units than are left unrefunded are refused
+    expect(
+      await operated('paymentRefund', {
+        orderId: order.id,
+        lines: [{ orderLineId: line.id, quantity: 2 }],
+        idempotencyKey: newKey(),
+      }),
+    ).toEqual({
+      order: null,
+      userErrors: [invalid('lines', `Line ${line.sku}: refund 1 to 1 units, once per refund.`)],
+    });
+  });
+
+  it('refunds nothing new for a reused key with another amount: IDEMPOTENCY_KEY_REUSED', async () => {
+    const { order, orderId } = await capturedOrder();
+    const idempotencyKey = newKey();
+    const first = await operated('paymentRefund', { orderId: order.id, amount: '1.00', idempotencyKey });
+    expect(first.order!.payment).toEqual(summary('CAPTURED', 1784, 1784, 100));
+    // the same request again replays it
+    expect(await operated('paymentRefund', { orderId: order.id, amount: '1.00', idempotencyKey })).toEqual(first);
+    const before = await paymentState();
+
+    for (const amount of ['2.00', '0.50']) {
+      expect(await operated('paymentRefund', { orderId: order.id, amount, idempotencyKey })).toEqual({
+        order: null,
+        userErrors: [KEY_REUSED],
+      });
+    }
+    expect(
+      await operated('paymentRefund', {
+        orderId: order.id,
+        lines: [{ orderLineId: order.lines[0]!.id, quantity: 1 }],
+        idempotencyKey,
+      }),
+    ).toEqual({ order: null, userErrors: [KEY_REUSED] });
+
+    expect(await paymentState()).toEqual(before);
+    expect(await paymentOf(orderId)).toMatchObject({ capturedAmount: 1784, refundedAmount: 100 });
+    expect(await chargeOf(orderId)).toMatchObject({ refunded: 100 });
+    expect(await operationsOf(orderId)).toEqual([
+      { kind: 'CAPTURE', amount: 1784, accountId: staffId },
+      { kind: 'REFUND', amount: 100, accountId: staffId },
+    ]);
   });
 
   /** 15 concurrent refunds of 1.00 each against 10.00 captured. */
@@ -518,6 +743,7 @@ describe('paymentRefund', () => {
     expect(successes.length).toBeGreaterThan(0);
     // what the responses claim is what the database holds, one REFUND operation per success
     expect(successes.length * 100).toBe(payment.refundedAmount);
+    expect((await chargeOf(orderId)).refunded).toBe(payment.refundedAmount);
     const refunds = (await operationsOf(orderId)).filter((op) => op.kind === 'REFUND');
     expect(refunds).toEqual(successes.map(() => ({ kind: 'REFUND', amount: 100, accountId: staffId })));
     for (const failure of results.filter((result) => result.userErrors.length > 0)) {
@@ -540,8 +766,8 @@ describe('paymentRefund', () => {
     expect(successes).toHaveLength(10);
     expect(await paymentOf(orderId)).toMatchObject({ capturedAmount: 1000, refundedAmount: 1000 });
     expect(await readOrder(order.id)).toMatchObject({
-      status: 'REFUNDED',
-      payment: summary('CAPTURED', 1784, 1000, 1000),
+      financialStatus: 'PARTIALLY_REFUNDED',
+      payment: summary('AUTHORIZED', 1784, 1000, 1000),
     });
   });
 });
@@ -555,7 +781,7 @@ describe('who may capture, void and refund', () => {
     const token = caller === 'a customer' ? await server.tokenFor('CUSTOMER') : null;
     const before = await paymentState();
 
-    for (const name of Object.keys(OPERATIONS) as Operation[]) {
+    for (const name of PAYMENT_OPERATIONS) {
       const res = await operate(name, inputFor(name, order.id, newKey()), token);
       expect(codes(res)).toEqual([code]);
       expect(res.data).toBeNull();
@@ -570,7 +796,10 @@ describe('who may capture, void and refund', () => {
 
     const res = await operate('paymentCapture', { orderId: order.id, idempotencyKey: newKey() }, owner);
     expect(codes(res)).toEqual(['FORBIDDEN']);
-    expect(await readOrder(order.id, owner)).toMatchObject({ payment: summary('AUTHORIZED', 1784) });
+    expect(await readOrder(order.id, owner)).toMatchObject({
+      financialStatus: 'AUTHORIZED',
+      payment: summary('AUTHORIZED', 1784),
+    });
   });
 });
 
@@ -591,51 +820,122 @@ async function deliver({ body, signature = signWebhook(TEST_WEBHOOK_SECRET, body
     headers: { 'content-type': 'application/json', 'agora-signature': signature },
     body,
   });
-  return { status: response.status, body: await response.json() };
+  return { status: response.status, body: await response.json(), retryAfter: response.headers.get('retry-after') };
 }
 
 const eventBody = (type: string, reference: string, amount: number) =>
   JSON.stringify({ id: `evt_${randomUUID()}`, type, reference, amount });
+const accepted = { status: 200, body: { received: true, duplicate: false }, retryAfter: null };
+const duplicate = { status: 200, body: { received: true, duplicate: true }, retryAfter: null };
+const invalidWebhook = { status: 400, body: { error: 'invalid webhook' }, retryAfter: null };
 
-/** A PENDING_PAYMENT order of 3 units (10 on hand, 3 reserved) and its payment's processor reference. */
+/** An OPEN order of 3 units whose payment is PENDING (10 on hand, 3 reserved), and its processor reference. */
 async function pendingOrder() {
   const placed = await placeOrder({ card: 'tok_requires_action', quantity: 3 });
-  expect(placed.order.status).toBe('PENDING_PAYMENT');
+  expect(statuses(placed.order)).toEqual(['OPEN', 'PENDING', 'UNFULFILLED']);
   expect(await stockOf(placed.variant)).toEqual({ stockOnHand: 10, stockReserved: 3 });
   const { providerReference } = await paymentOf(placed.orderId);
   expect(providerReference).toMatch(/^sandbox_/);
   return { ...placed, reference: providerReference! };
 }
 
+/** The events of a checkout the processor has yet to confirm. */
+const PENDING_AT_CHECKOUT = [
+  ['STATUS', null, 'CHECKOUT', null, null],
+  ['STATUS', 'CHECKOUT', 'OPEN', 'waiting for the payment', null],
+];
+
+const emailsTo = (to: string) => server.prisma.outboxEmail.findMany({ where: { to }, orderBy: { createdAt: 'asc' } });
+/** The outbox events written for an order, oldest first. */
+const outboxOf = async (orderId: string) =>
+  (await server.prisma.outboxEvent.findMany({ orderBy: { id: 'asc' } })).filter(
+    (event) => (event.payload as { orderId?: string }).orderId === orderId,
+  );
+
+/** Collects what orderStatusChanged pushes to staff for an order. */
+function listen(orderId: string) {
+  const client = createClient({
+    url: server.url.replace(/^http/, 'ws'),
+    webSocketImpl: WebSocket,
+    connectionParams: { authorization: `Bearer ${staff}` },
+    retryAttempts: 0,
+    lazy: true,
+  });
+  clients.push(client);
+  const received: unknown[] = [];
+  const stop = client.subscribe(
+    {
+      query: 'subscription ($orderId: ID!) { orderStatusChanged(orderId: $orderId) { id status financialStatus } }',
+      variables: { orderId },
+    },
+    { next: (value) => void received.push(value), error: (error) => void received.push({ error }), complete: () => {} },
+  );
+  return { received, stop };
+}
+
 describe('POST /webhooks/payments/:provider', () => {
-  it('payment.authorized pays a pending order and sells its stock, once', async () => {
+  it('payment.authorized confirms a pending order, sells its stock and tells the customer, once', async () => {
     const { order, orderId, variant, reference, total } = await pendingOrder();
+    await server.runtime.relay.flush();
+    expect(await emailsTo(order.email)).toEqual([]);
+    const pushes = listen(order.id);
+    await new Promise((resolve) => setTimeout(resolve, 200)); // the subscription is registered
     const body = eventBody('payment.authorized', reference, total);
     const delivery = { body, signature: signWebhook(TEST_WEBHOOK_SECRET, body) };
 
-    expect(await deliver(delivery)).toEqual({ status: 200, body: { received: true, duplicate: false } });
+    expect(await deliver(delivery)).toEqual(accepted);
 
-    expect(await readOrder(order.id)).toMatchObject({ status: 'PAID', payment: summary('AUTHORIZED', total) });
+    expect(await readOrder(order.id)).toMatchObject({
+      status: 'OPEN',
+      financialStatus: 'AUTHORIZED',
+      fulfillmentStatus: 'UNFULFILLED',
+      payment: summary('AUTHORIZED', total),
+    });
     expect(await server.prisma.order.findUniqueOrThrow({ where: { id: orderId } })).toMatchObject({
-      status: 'PAID',
+      status: 'OPEN',
+      financialStatus: 'AUTHORIZED',
       reservedUntil: null,
     });
     expect(await paymentOf(orderId)).toMatchObject({ status: 'AUTHORIZED', providerReference: reference });
     expect(await stockOf(variant)).toEqual({ stockOnHand: 7, stockReserved: 0 });
-    const ledger = await server.prisma.inventoryChange.findMany({ where: { variantId: variant.id } });
-    expect(ledger.map(({ reason, before, after }) => ({ reason, before, after }))).toEqual([
-      { reason: `order #${order.number}`, before: 10, after: 7 },
-    ]);
+    expect(await ledgerOf(variant)).toEqual([{ reason: `order #${order.number}`, before: 10, after: 7 }]);
     expect(await eventsOf(orderId)).toEqual([
-      [null, 'PENDING_PAYMENT', null, null],
-      ['PENDING_PAYMENT', 'PAID', 'payment confirmed', null],
+      ...PENDING_AT_CHECKOUT,
+      ['FINANCIAL', 'PENDING', 'AUTHORIZED', 'payment.authorized reported by sandbox', null],
     ]);
     expect(await server.prisma.paymentWebhookEvent.count({ where: { eventId: JSON.parse(body).id } })).toBe(1);
 
+    // through the outbox: the move is pushed to subscribers and the confirmation email is queued
+    const confirmation = await eventually(
+      () => emailsTo(order.email),
+      (emails) => emails.length > 0,
+    );
+    expect(confirmation).toMatchObject([{ subject: `Order #${order.number} confirmed` }]);
+    expect(confirmation[0]!.body).toContain(`Total: ${(total / 100).toFixed(2)} USD`);
+    await eventually(
+      async () => pushes.received.length,
+      (count) => count > 0,
+    );
+    expect(pushes.received).toEqual([
+      { data: { orderStatusChanged: { id: order.id, status: 'OPEN', financialStatus: 'AUTHORIZED' } } },
+    ]);
+    const events = await eventually(
+      () => outboxOf(orderId),
+      (rows) => rows.every((row) => row.deliveredAt !== null),
+    );
+    expect(events.at(-1)!.payload).toEqual({
+      orderId,
+      moves: [{ kind: 'FINANCIAL', from: 'PENDING', to: 'AUTHORIZED' }],
+    });
+    expect(events.every((row) => row.deliveredAt !== null)).toBe(true);
+    pushes.stop();
+
     // the same delivery again is acknowledged and ignored
     const before = await paymentState();
-    expect(await deliver(delivery)).toEqual({ status: 200, body: { received: true, duplicate: true } });
+    expect(await deliver(delivery)).toEqual(duplicate);
     expect(await paymentState()).toEqual(before);
+    await server.runtime.relay.flush();
+    expect(await emailsTo(order.email)).toHaveLength(1);
   });
 
   it('payment.failed cancels a pending order and releases its stock', async () => {
@@ -643,33 +943,131 @@ describe('POST /webhooks/payments/:provider', () => {
 
     const res = await deliver({ body: eventBody('payment.failed', reference, total) });
 
-    expect(res).toEqual({ status: 200, body: { received: true, duplicate: false } });
+    expect(res).toEqual(accepted);
     expect(await server.prisma.order.findUniqueOrThrow({ where: { id: orderId } })).toMatchObject({
       status: 'CANCELLED',
+      financialStatus: 'VOIDED',
       reservedUntil: null,
     });
     expect(await paymentOf(orderId)).toMatchObject({ status: 'FAILED', failureCode: 'async_failure' });
     expect(await stockOf(variant)).toEqual({ stockOnHand: 10, stockReserved: 0 });
-    expect(await server.prisma.inventoryChange.count({ where: { variantId: variant.id } })).toBe(0);
+    expect(await ledgerOf(variant)).toEqual([]);
     expect(await eventsOf(orderId)).toEqual([
-      [null, 'PENDING_PAYMENT', null, null],
-      ['PENDING_PAYMENT', 'CANCELLED', 'payment failed', null],
+      ...PENDING_AT_CHECKOUT,
+      ['STATUS', 'OPEN', 'CANCELLED', 'payment.failed reported by sandbox', null],
+      ['FINANCIAL', 'PENDING', 'VOIDED', 'payment.failed reported by sandbox', null],
     ]);
-    // a failed payment is no current payment
-    expect(await readOrder(order.id)).toMatchObject({ status: 'CANCELLED', payment: null });
+    // the failed attempt stays on the order for the record
+    expect(await readOrder(order.id)).toMatchObject({
+      status: 'CANCELLED',
+      financialStatus: 'VOIDED',
+      payment: summary('FAILED', total),
+    });
+  });
+
+  it('payment.authorized for an order still being checked out asks for the event again later (503)', async () => {
+    const { order, orderId, variant, reference, total } = await pendingOrder();
+    // as if the checkout were still recording the processor's first answer
+    await server.prisma.order.update({ where: { id: orderId }, data: { status: 'CHECKOUT' } });
+    const body = eventBody('payment.authorized', reference, total);
+    const before = await paymentState();
+
+    const early = await deliver({ body });
+
+    expect(early).toEqual({
+      status: 503,
+      body: { error: 'not ready for this event yet; deliver it again' },
+      retryAfter: '5',
+    });
+    // nothing was recorded, not even the event ID: the redelivery is applied
+    expect(await paymentState()).toEqual(before);
+
+    await server.prisma.order.update({ where: { id: orderId }, data: { status: 'OPEN' } });
+    expect(await deliver({ body })).toEqual(accepted);
+    expect(await readOrder(order.id)).toMatchObject({ status: 'OPEN', financialStatus: 'AUTHORIZED' });
+    expect(await stockOf(variant)).toEqual({ stockOnHand: 7, stockReserved: 0 });
+  });
+
+  it('payment.authorized for a cancelled order leaves it cancelled and its authorization voided', async () => {
+    const { order, orderId, variant, reference, total } = await pendingOrder();
+    const cancelled = (await shop.done('orderCancel', { orderId: order.id }, staff)).order;
+    expect(statuses(cancelled)).toEqual(['CANCELLED', 'VOIDED', 'UNFULFILLED']);
+    expect(await stockOf(variant)).toEqual({ stockOnHand: 10, stockReserved: 0 });
+
+    expect(await deliver({ body: eventBody('payment.authorized', reference, total) })).toEqual(accepted);
+
+    expect(statuses(await readOrder(order.id))).toEqual(['CANCELLED', 'VOIDED', 'UNFULFILLED']);
+    expect(await paymentOf(orderId)).toMatchObject({ status: 'VOIDED', capturedAmount: 0 });
+    expect(await chargeOf(orderId)).toMatchObject({ captured: 0, voided: true });
+    expect(await stockOf(variant)).toEqual({ stockOnHand: 10, stockReserved: 0 });
+    expect(await ledgerOf(variant)).toEqual([]);
+  });
+
+  it('payment.authorized that wins a race with the cancellation voids the authorization at the processor', async () => {
+    const { order, orderId, variant, reference, total } = await pendingOrder();
+    // the order was cancelled and its stock released, but its pending payment not yet voided
+    await server.prisma.$transaction([
+      server.prisma.order.update({
+        where: { id: orderId },
+        data: { status: 'CANCELLED', financialStatus: 'VOIDED', reservedUntil: null },
+      }),
+      server.prisma.productVariant.update({ where: { id: variant.id }, data: { stockReserved: 0 } }),
+    ]);
+    expect(await chargeOf(orderId)).toMatchObject({ voided: false });
+
+    expect(await deliver({ body: eventBody('payment.authorized', reference, total) })).toEqual(accepted);
+
+    expect(await chargeOf(orderId)).toMatchObject({ captured: 0, voided: true });
+    expect(await paymentOf(orderId)).toMatchObject({ status: 'VOIDED' });
+    expect(statuses(await readOrder(order.id))).toEqual(['CANCELLED', 'VOIDED', 'UNFULFILLED']);
+    expect(await stockOf(variant)).toEqual({ stockOnHand: 10, stockReserved: 0 });
+  });
+
+  it('payment.captured and payment.refunded carry totals that never lower what is recorded', async () => {
+    const { order, orderId } = await placeOrder();
+    const { providerReference: reference } = await paymentOf(orderId);
+    await succeeded('paymentCapture', { orderId: order.id, amount: '5.00', idempotencyKey: newKey() });
+
+    // a late capture total below the recorded one changes nothing
+    expect(await deliver({ body: eventBody('payment.captured', reference!, 300) })).toEqual(accepted);
+    expect(await paymentOf(orderId)).toMatchObject({ status: 'AUTHORIZED', capturedAmount: 500 });
+    // a higher total is what the processor captured meanwhile
+    expect(await deliver({ body: eventBody('payment.captured', reference!, 1000) })).toEqual(accepted);
+    expect(await readOrder(order.id)).toMatchObject({
+      financialStatus: 'PARTIALLY_PAID',
+      payment: summary('AUTHORIZED', 1784, 1000),
+    });
+
+    await succeeded('paymentRefund', { orderId: order.id, amount: '3.00', idempotencyKey: newKey() });
+    await succeeded('paymentRefund', { orderId: order.id, amount: '2.00', idempotencyKey: newKey() });
+    const events = await eventsOf(orderId);
+
+    // payment.refunded for the first refund alone arrives after the second was recorded
+    expect(await deliver({ body: eventBody('payment.refunded', reference!, 300) })).toEqual(accepted);
+    expect(await paymentOf(orderId)).toMatchObject({ capturedAmount: 1000, refundedAmount: 500 });
+    expect(await readOrder(order.id)).toMatchObject({
+      financialStatus: 'PARTIALLY_REFUNDED',
+      payment: summary('AUTHORIZED', 1784, 1000, 500),
+    });
+    expect(await eventsOf(orderId)).toEqual(events);
+
+    // a higher total grows it, never beyond what was captured
+    expect(await deliver({ body: eventBody('payment.refunded', reference!, 800) })).toEqual(accepted);
+    expect(await paymentOf(orderId)).toMatchObject({ refundedAmount: 800 });
+    expect(await deliver({ body: eventBody('payment.refunded', reference!, 5000) })).toEqual(accepted);
+    expect(await paymentOf(orderId)).toMatchObject({ capturedAmount: 1000, refundedAmount: 1000 });
   });
 
   describe('rejected deliveries change nothing', () => {
     const stale = (body: string) => signWebhook(TEST_WEBHOOK_SECRET, body, Math.floor(Date.now() / 1000) - 400);
-    const cases: [string, (reference: string) => Delivery, number, unknown][] = [
+    const cases: [string, (reference: string) => Delivery, unknown][] = [
       [
         'a signature made with another secret',
         (reference) => {
           const body = eventBody('payment.authorized', reference, 5353);
           return { body, signature: signWebhook('another-secret-that-is-long-enough-too', body) };
         },
-        400,
-        { error: 'invalid webhook' },
+        invalidWebhook,
       ],
       [
         'a signature over another body',
@@ -677,14 +1075,12 @@ describe('POST /webhooks/payments/:provider', () => {
           body: eventBody('payment.authorized', reference, 5353),
           signature: signWebhook(TEST_WEBHOOK_SECRET, eventBody('payment.authorized', reference, 5353)),
         }),
-        400,
-        { error: 'invalid webhook' },
+        invalidWebhook,
       ],
       [
         'no signature',
         (reference) => ({ body: eventBody('payment.authorized', reference, 5353), signature: '' }),
-        400,
-        { error: 'invalid webhook' },
+        invalidWebhook,
       ],
       [
         'a signature older than 5 minutes',
@@ -692,38 +1088,48 @@ describe('POST /webhooks/payments/:provider', () => {
           const body = eventBody('payment.authorized', reference, 5353);
           return { body, signature: stale(body) };
         },
-        400,
-        { error: 'invalid webhook' },
+        invalidWebhook,
       ],
       [
         'a signed body that is not a payment event',
         (reference) => ({ body: eventBody('charge.succeeded', reference, 5353) }),
-        400,
-        { error: 'invalid webhook' },
+        invalidWebhook,
       ],
       [
         'a signed event without an amount',
         (reference) => ({ body: JSON.stringify({ id: `evt_${randomUUID()}`, type: 'payment.authorized', reference }) }),
-        400,
-        { error: 'invalid webhook' },
+        invalidWebhook,
       ],
-      ['a signed body that is not JSON', () => ({ body: 'payment.authorized' }), 400, { error: 'invalid webhook' }],
+      [
+        'a signed event with a negative amount',
+        (reference) => ({ body: eventBody('payment.authorized', reference, -5353) }),
+        invalidWebhook,
+      ],
+      [
+        'a signed payment.refunded with a negative amount',
+        (reference) => ({ body: eventBody('payment.refunded', reference, -1) }),
+        invalidWebhook,
+      ],
+      ['a signed body that is not JSON', () => ({ body: 'payment.authorized' }), invalidWebhook],
       [
         'an unknown provider',
         (reference) => ({ body: eventBody('payment.authorized', reference, 5353), provider: 'stripe' }),
-        404,
-        { error: 'unknown provider' },
+        { status: 404, body: { error: 'unknown provider' }, retryAfter: null },
       ],
     ];
 
-    it.each(cases)('%s', async (_, make, status, body) => {
+    it.each(cases)('%s', async (_, make, expected) => {
       const { order, variant, reference } = await pendingOrder();
       const before = await paymentState();
 
-      expect(await deliver(make(reference))).toEqual({ status, body });
+      expect(await deliver(make(reference))).toEqual(expected);
 
       expect(await paymentState()).toEqual(before);
-      expect(await readOrder(order.id)).toMatchObject({ status: 'PENDING_PAYMENT', payment: { status: 'PENDING' } });
+      expect(await readOrder(order.id)).toMatchObject({
+        status: 'OPEN',
+        financialStatus: 'PENDING',
+        payment: { status: 'PENDING' },
+      });
       expect(await stockOf(variant)).toEqual({ stockOnHand: 10, stockReserved: 3 });
     });
   });
