@@ -21,7 +21,12 @@ export interface OrderListFilter {
 /** What cancelling needs from payments (implemented by the payment module, which depends on this one). */
 export interface PaymentReversal {
   /** Voids an open authorization and, when `refund`, refunds what was captured. */
-  reverseForCancellation(orderId: string, actorId: string | null, refund: boolean): Promise<Outcome<null>>;
+  reverseForCancellation(
+    orderId: string,
+    actorId: string | null,
+    refund: boolean,
+    note?: string | null,
+  ): Promise<Outcome<null>>;
 }
 
 export interface ShipmentRequest {
@@ -114,7 +119,12 @@ export class OrderService {
     if (shipped)
       return fail(userError(['orderId'], 'CONFLICT', 'Part of this order has shipped; it cannot be cancelled.'));
     // Money first, at the processor: if it refuses, nothing about the order has changed.
-    const reversed = await this.payments.reverseForCancellation(orderId, actorId, Boolean(options.refund));
+    const reversed = await this.payments.reverseForCancellation(
+      orderId,
+      actorId,
+      Boolean(options.refund),
+      options.note,
+    );
     if (!reversed.value && reversed.userErrors.length) return reversed;
     return transact(this.prisma, async (tx) => {
       const now = await lockOrder(tx, orderId);

@@ -34,6 +34,8 @@ interface OperationRequest {
   actorId: string | null;
   orderId: string;
   idempotencyKey: string;
+  /** Why, for the order's history; the operation itself ("captured 5.00 USD") when left out. */
+  note?: string | null;
 }
 
 export interface RefundLine {
@@ -160,11 +162,16 @@ export class PaymentService implements PaymentReversal {
   }
 
   /** For orderCancel: voids an open authorization and, when asked, refunds what was captured. */
-  async reverseForCancellation(orderId: string, actorId: string | null, refund: boolean): Promise<Outcome<null>> {
+  async reverseForCancellation(
+    orderId: string,
+    actorId: string | null,
+    refund: boolean,
+    note?: string | null,
+  ): Promise<Outcome<null>> {
     const payment = await this.prisma.payment.findFirst({ where: { orderId }, orderBy: { createdAt: 'desc' } });
     if (!payment) return succeed(null);
     if (payment.status === 'AUTHORIZED' || payment.status === 'PENDING') {
-      const voided = await this.void({ actorId, orderId, idempotencyKey: `cancel-void:${orderId}` });
+      const voided = await this.void({ actorId, orderId, idempotencyKey: `cancel-void:${orderId}`, note });
       if (!voided.value) return voided;
     }
     const left = await this.prisma.payment.findUniqueOrThrow({ where: { id: payment.id } });
@@ -174,6 +181,7 @@ export class PaymentService implements PaymentReversal {
         orderId,
         idempotencyKey: `cancel-refund:${orderId}`,
         amount: left.capturedAmount - left.refundedAmount,
+        note,
       });
       if (!refunded.value) return refunded;
     }
@@ -355,6 +363,7 @@ export class PaymentService implements PaymentReversal {
             fingerprint,
             leaseUntil: new Date(Date.now() + this.leaseMs),
             accountId: request.actorId,
+            note: request.note ?? null,
           },
         });
         const { count } = await tx.payment.updateMany({
@@ -413,7 +422,7 @@ export class PaymentService implements PaymentReversal {
       });
       if (!count) return tx.order.findUniqueOrThrow({ where: { id: orderId } });
       const order = await tx.order.findUniqueOrThrow({ where: { id: orderId } });
-      const actor: Actor = { accountId: operation.accountId, note: this.note(operation, order) };
+      const actor: Actor = { accountId: operation.accountId, note: operation.note ?? this.note(operation, order) };
       const lines = operation.lines as unknown as HeldLine[];
       const restocked = await tx.orderLine.findMany({
         where: { id: { in: lines.filter((line) => line.restock).map((line) => line.orderLineId) } },
