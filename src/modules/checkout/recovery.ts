@@ -8,6 +8,9 @@ import type { PaymentService } from '../payment/index.js';
 import type { CheckoutService } from './service.js';
 import type { PrismaClient } from '../../generated/prisma/client.js';
 
+/** How long an expired reservation is held by the instance ending it. */
+const CLAIM_MS = 60_000;
+
 export interface RecoveryPass {
   checkouts: number;
   operations: number;
@@ -43,6 +46,13 @@ export class Recovery {
     });
     let cancelled = 0;
     for (const { id } of expired) {
+      // One instance per order: the reservation is extended by a minute for whoever claims it, so another instance
+      // passes it by, and it is tried again if this one dies on the way.
+      const { count } = await this.prisma.order.updateMany({
+        where: { id, status: 'OPEN', financialStatus: 'PENDING', reservedUntil: { lt: now } },
+        data: { reservedUntil: new Date(now.getTime() + CLAIM_MS) },
+      });
+      if (!count) continue;
       const cancel = (orderId: string) =>
         this.orders.cancel(null, orderId, { note: 'reservation expired before the payment was confirmed' });
       if (await this.attempt(() => this.payments.expirePending(id, cancel), { orderId: id })) cancelled += 1;
