@@ -1,6 +1,8 @@
 // Background work that runs in every instance stays correct with many instances over one database and one Redis:
-// the mailer sends each email once, the reservation sweeper cancels each expired order once, and the job queue runs
-// a job once however many instances add it, logs Redis trouble through the logger and lets go of its connections.
+// the mailer sends each email once, the outbox relay delivers each event once (and again later when delivery failed),
+// the recovery worker cancels each expired reservation once, and the job queue runs a job once however many
+// instances add it, logs Redis trouble through the logger and lets go of its connections.
+import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:net';
 import { PrismaPg } from '@prisma/adapter-pg';
 import { Redis } from 'ioredis';
@@ -8,12 +10,13 @@ import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { createPrismaClient, type PrismaClient } from '../src/db/client.js';
 import { seedStoreSettings } from '../src/db/seed/store.js';
+import type { OutboxMessage } from '../src/events/outbox.js';
+import { startOutboxRelay, type OutboxRelay } from '../src/events/relay.js';
 import { PrismaClient as GeneratedPrismaClient } from '../src/generated/prisma/client.js';
 import { bullQueue, type JobQueue } from '../src/jobs/queue.js';
 import { createLogger } from '../src/logger.js';
 import { startMailer, type MailTransport } from '../src/mail/mailer.js';
 import type { Email } from '../src/mail/outbox.js';
-import { OrderService } from '../src/modules/order/service.js';
 import { createTestDatabase, type TestDatabase } from './support/testDatabase.js';
 import { pendingPaymentOrder } from './support/orders.js';
 import { startTestServer, type TestServer } from './support/testServer.js';
@@ -138,10 +141,85 @@ describe('the outbox mailer', () => {
   );
 });
 
-describe.skipIf(!ON_SERVER)('the reservation sweeper in two instances (PostgreSQL server)', () => {
+describe('the outbox relay', () => {
+  const relays: OutboxRelay[] = [];
+  afterEach(async () => {
+    await Promise.all(relays.splice(0).map((relay) => relay.stop()));
+  });
+
+  /** Unique events nobody else handles (the server's own relay, started after writes, is let finish first). */
+  async function writeEvents(count: number): Promise<string[]> {
+    await server.runtime.relay.flush();
+    await sleep(700);
+    const orderIds = Array.from({ length: count }, () => randomUUID());
+    await server.prisma.outboxEvent.createMany({
+      data: orderIds.map((orderId) => ({ topic: 'order.changed', payload: { orderId, moves: [] } })),
+    });
+    return orderIds;
+  }
+
+  /** A relay of another instance that records what it delivers (taking `delayMs` each); `fail` refuses some. */
+  function recordingRelay(prisma: PrismaClient, delayMs = 0, fail: (orderId: string) => boolean = () => false) {
+    const delivered: string[] = [];
+    const relay = startOutboxRelay(
+      prisma,
+      async ({ payload }: OutboxMessage) => {
+        await sleep(delayMs);
+        if (fail(payload.orderId)) throw new Error('Redis is down');
+        delivered.push(payload.orderId);
+      },
+      logger,
+      3_600_000,
+    );
+    relays.push(relay);
+    return { delivered, relay };
+  }
+
+  const undelivered = (orderIds: string[]) =>
+    server.prisma.outboxEvent.count({
+      where: {
+        deliveredAt: null,
+        OR: orderIds.map((orderId) => ({ payload: { path: ['orderId'], equals: orderId } })),
+      },
+    });
+
+  it('delivers a failed event again later, once delivery works, and the others at once', async () => {
+    const [down, up] = await writeEvents(2);
+    let redisDown = true;
+    const { delivered, relay } = recordingRelay(server.prisma, 0, (orderId) => redisDown && orderId === down);
+
+    expect(await relay.flush()).toBe(1);
+    expect(delivered).toEqual([up]);
+    expect(await relay.flush()).toBe(0); // not due again yet
+    redisDown = false;
+    for (let i = 0; i < 150 && delivered.length < 2; i++) await sleep(20); // the relay retries on its own
+    expect(delivered).toEqual([up, down]);
+    expect(await undelivered([down!, up!])).toBe(0);
+    expect(await relay.flush()).toBe(0);
+  });
+
+  it.skipIf(!ON_SERVER)(
+    'shares the events between two instances, each delivered once (PostgreSQL server)',
+    async () => {
+      const orderIds = await writeEvents(120);
+      const a = recordingRelay(otherInstance(), 5);
+      const b = recordingRelay(otherInstance(), 5);
+      for (let i = 0; i < 5; i++) await Promise.all([a.relay.flush(), b.relay.flush()]);
+      const all = [...a.delivered, ...b.delivered];
+      expect(all.toSorted()).toEqual(orderIds.toSorted());
+      expect(a.delivered.length).toBeGreaterThan(0); // both instances did part of the work
+      expect(b.delivered.length).toBeGreaterThan(0);
+      expect(await undelivered(orderIds)).toBe(0);
+    },
+  );
+});
+
+describe.skipIf(!ON_SERVER)('the recovery worker in two instances (PostgreSQL server)', () => {
   let variantId: string;
+  let other: TestServer;
 
   beforeAll(async () => {
+    other = await startTestServer({ database });
     const staff = await server.tokenFor('STAFF');
     await server.gql(
       'mutation { productCreate(input: { title: "Kettle", variants: [{ sku: "KETTLE-1", price: "30.00", inventoryQuantity: 10 }] }) { product { id } } }',
@@ -150,10 +228,11 @@ describe.skipIf(!ON_SERVER)('the reservation sweeper in two instances (PostgreSQ
     );
     variantId = (await server.prisma.productVariant.findUniqueOrThrow({ where: { sku: 'KETTLE-1' } })).id;
   });
+  afterAll(() => other?.close());
 
   const pendingOrder = (i: number) => pendingPaymentOrder(server, variantId, { email: `guest-${i}@example.test` });
 
-  it('cancels each expired order once and releases its stock once when both sweep at the same time', async () => {
+  it('cancels each expired order once, voids its authorization once and releases its stock once when both run at the same time', async () => {
     const orderIds = await Promise.all([1, 2, 3, 4, 5].map(pendingOrder));
     await server.prisma.order.updateMany({
       where: { id: { in: orderIds } },
@@ -167,17 +246,26 @@ describe.skipIf(!ON_SERVER)('the reservation sweeper in two instances (PostgreSQ
     expect(await stock()).toEqual({ stockOnHand: 10, stockReserved: 5 });
 
     const swept = await Promise.all([
-      new OrderService(otherInstance()).expireReservations(),
-      new OrderService(otherInstance()).expireReservations(),
+      server.runtime.recovery.expireReservations(),
+      other.runtime.recovery.expireReservations(),
     ]);
-    expect(swept[0] + swept[1]).toBe(5);
     expect(await stock()).toEqual({ stockOnHand: 10, stockReserved: 0 });
+    const orders = await server.prisma.order.findMany({ where: { id: { in: orderIds } }, include: { payments: true } });
+    expect(orders.map((order) => [order.status, order.financialStatus])).toEqual(
+      orderIds.map(() => ['CANCELLED', 'VOIDED']),
+    );
+    const keys = orders.flatMap((order) => order.payments.map((payment) => payment.idempotencyKey!));
+    const charges = await server.prisma.sandboxCharge.findMany({ where: { idempotencyKey: { in: keys } } });
+    expect(charges.map((charge) => charge.voided)).toEqual([true, true, true, true, true]);
     const events = await server.prisma.orderEvent.groupBy({
-      by: ['orderId'],
-      where: { orderId: { in: orderIds }, toStatus: 'CANCELLED' },
+      by: ['orderId', 'kind'],
+      where: { orderId: { in: orderIds }, toStatus: { in: ['CANCELLED', 'VOIDED'] } },
       _count: true,
     });
-    expect(events.map((row) => row._count)).toEqual([1, 1, 1, 1, 1]);
+    expect(events.map((row) => row._count)).toEqual(Array(10).fill(1));
+    expect(await other.runtime.recovery.expireReservations()).toBe(0);
+    // each cancellation is counted by the instance that made it, not by both
+    expect(swept[0] + swept[1]).toBe(5);
   });
 });
 

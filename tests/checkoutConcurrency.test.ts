@@ -1,6 +1,8 @@
 // Checkout under contention, over HTTP: many shoppers completing at once must never oversell, never charge anyone
-// without an order, never deadlock, and never turn one cart or one idempotency key into two orders. On the embedded
-// database the requests queue for its single connection; on real PostgreSQL (DATABASE_URL) they truly race.
+// without an order, never deadlock, and never turn one cart or one idempotency key into two orders. An approved
+// checkout places an OPEN order whose payment is AUTHORIZED; a declined one leaves only a hidden ABANDONED row with
+// no order number. On the embedded database the requests queue for its single connection; on real PostgreSQL
+// (DATABASE_URL) they truly race.
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seedStoreSettings } from '../src/db/seed/store.js';
@@ -28,7 +30,7 @@ afterAll(() => server?.close());
 
 const USER_ERRORS = 'userErrors { field message code }';
 const CHECKOUT = `mutation ($input: CheckoutCompleteInput!) {
-  checkoutComplete(input: $input) { order { id number status lines { sku quantity } } ${USER_ERRORS} } }`;
+  checkoutComplete(input: $input) { order { id number status financialStatus lines { sku quantity } } ${USER_ERRORS} } }`;
 
 interface UserError {
   field: string[] | null;
@@ -36,7 +38,13 @@ interface UserError {
   message: string;
 }
 interface Payload {
-  order: { id: string; number: number; status: string; lines: { sku: string; quantity: number }[] } | null;
+  order: {
+    id: string;
+    number: number;
+    status: string;
+    financialStatus: string;
+    lines: { sku: string; quantity: number }[];
+  } | null;
   userErrors: UserError[];
 }
 
@@ -149,7 +157,7 @@ const stockOf = (variant: Variant) =>
     select: { stockOnHand: true, stockReserved: true },
   });
 
-/** Every order with a line of `variant`, with its lines and payments. */
+/** Every order row with a line of `variant` (hidden ones too), with its lines and payments. */
 const ordersWith = (variant: Variant) =>
   server.prisma.order.findMany({
     where: { lines: { some: { variantId: variant.id } } },
@@ -182,12 +190,13 @@ const tally = (values: string[]) =>
 // ---------------------------------------------------------------------------------------------------------------
 
 describe('concurrent checkouts', () => {
-  it(`${SHOPPERS} shoppers, 10 units: exactly 10 orders paid, every other shopper refused, nobody charged without an order`, async () => {
+  it(`${SHOPPERS} shoppers, 10 units: exactly 10 orders placed, every other shopper refused, nobody charged without an order`, async () => {
     const stock = 10;
     const variant = await makeVariant(stock, 2500);
     const carts = await prepareCarts(Array.from({ length: SHOPPERS }, () => [[variant, 1]]));
+    const keys = carts.map(() => newKey());
 
-    const { responses, elapsed } = await race(carts.map((cart) => () => checkout(cart)));
+    const { responses, elapsed } = await race(carts.map((cart, i) => () => checkout(cart, { key: keys[i] })));
 
     const payloads = payloadsOf(responses);
     const paid = payloads.filter((payload) => payload.order);
@@ -195,26 +204,42 @@ describe('concurrent checkouts', () => {
     const final = await stockOf(variant);
     console.log(
       `checkout race (${REAL_POSTGRES ? 'PostgreSQL' : 'PGlite'}): ${SHOPPERS} shoppers, stock ${stock}, ` +
-        `${paid.length} orders paid, final stock ${final.stockOnHand} on hand / ${final.stockReserved} reserved, ` +
+        `${paid.length} orders placed, final stock ${final.stockOnHand} on hand / ${final.stockReserved} reserved, ` +
         `${elapsed} ms; refusals ${JSON.stringify(tally(refused.map((p) => p.userErrors.map((e) => e.message).join())))}`,
     );
 
     expect(paid).toHaveLength(stock);
-    expect(paid.map((payload) => payload.order!.status)).toEqual(paid.map(() => 'PAID'));
+    expect(paid.map(({ order }) => [order!.status, order!.financialStatus])).toEqual(
+      paid.map(() => ['OPEN', 'AUTHORIZED']),
+    );
     expect(paid.map((payload) => payload.userErrors)).toEqual(paid.map(() => []));
     expect(refused).toEqual(refused.map(() => ({ order: null, userErrors: [insufficient(variant.sku)] })));
     expect(final).toEqual({ stockOnHand: 0, stockReserved: 0 });
 
-    // the database agrees: 10 paid orders of one unit, each with one authorized payment, and no other order
+    // the database agrees: 10 placed orders of one unit, each with one authorized payment and a number of its own,
+    // and no other order row (a checkout refused for stock leaves none)
     const orders = await ordersWith(variant);
     expect(orders.map((order) => order.id).sort()).toEqual(
       paid.map((payload) => databaseIdOf(payload.order!.id, 'Order')).sort(),
     );
     expect(
-      orders.map((order) => [order.status, order.lines.map((l) => l.quantity), order.payments.map((p) => p.status)]),
-    ).toEqual(orders.map(() => ['PAID', [1], ['AUTHORIZED']]));
+      orders.map((order) => [
+        order.status,
+        order.financialStatus,
+        order.lines.map((l) => l.quantity),
+        order.payments.map((p) => p.status),
+      ]),
+    ).toEqual(orders.map(() => ['OPEN', 'AUTHORIZED', [1], ['AUTHORIZED']]));
+    expect(new Set(orders.map((order) => order.number)).size).toBe(stock);
+    expect(orders.every((order) => order.number !== null)).toBe(true);
     expect(
       await server.prisma.payment.count({ where: { order: { lines: { some: { variantId: variant.id } } } } }),
+    ).toBe(stock);
+    // and the processor authorized exactly the 10 placed: a shopper refused for stock was never charged
+    expect(
+      await server.prisma.sandboxCharge.count({
+        where: { idempotencyKey: { in: keys.map((key) => `checkout:${key}`) } },
+      }),
     ).toBe(stock);
     // the ledger counts down from 10 to 0, one entry per order
     const ledger = await ledgerOf(variant);
@@ -269,7 +294,7 @@ describe('concurrent checkouts', () => {
     const finals = await Promise.all(variants.map(stockOf));
     console.log(
       `mixed-cart race (${REAL_POSTGRES ? 'PostgreSQL' : 'PGlite'}): 60 shoppers, 3 variants × ${stock}, ` +
-        `${payloads.filter((p) => p.order).length} orders paid, sold ${sold.join('/')}, ` +
+        `${payloads.filter((p) => p.order).length} orders placed, sold ${sold.join('/')}, ` +
         `final stock ${finals.map((s) => `${s.stockOnHand}/${s.stockReserved}`).join(' ')}, ${elapsed} ms`,
     );
 
@@ -277,7 +302,7 @@ describe('concurrent checkouts', () => {
       const wanted = lineLists[i]!.map(([variant]) => variant.sku);
       if (payload.order) {
         expect(payload).toEqual({
-          order: expect.objectContaining({ status: 'PAID' }),
+          order: expect.objectContaining({ status: 'OPEN', financialStatus: 'AUTHORIZED' }),
           userErrors: [],
         });
         expect(payload.order.lines.map((line) => line.sku).sort()).toEqual([...wanted].sort());
@@ -295,7 +320,9 @@ describe('concurrent checkouts', () => {
       expect(sold[i]).toBeLessThanOrEqual(stock);
       expect(finals[i]).toEqual({ stockOnHand: stock - sold[i]!, stockReserved: 0 });
       const orders = await ordersWith(variant);
-      expect(orders.map((order) => order.status)).toEqual(orders.map(() => 'PAID'));
+      expect(orders.map((order) => [order.status, order.financialStatus])).toEqual(
+        orders.map(() => ['OPEN', 'AUTHORIZED']),
+      );
       expect(orders).toHaveLength(sold[i]!);
       const ledger = await ledgerOf(variant);
       expect(ledger.map(({ before, after }) => [before, after])).toEqual(
@@ -323,7 +350,7 @@ describe('concurrent checkouts', () => {
       `same-key replays: 20 requests, ${new Set(payloads.map((p) => p.order?.id)).size} distinct order, ${elapsed} ms`,
     );
     const first = payloads[0]!;
-    expect(first).toMatchObject({ order: { status: 'PAID' }, userErrors: [] });
+    expect(first).toMatchObject({ order: { status: 'OPEN', financialStatus: 'AUTHORIZED' }, userErrors: [] });
     expect(payloads).toEqual(payloads.map(() => first));
     const orders = await ordersOf(cart!);
     expect(orders.map((order) => [order.id, order.payments.map((p) => p.status)])).toEqual([
@@ -331,6 +358,8 @@ describe('concurrent checkouts', () => {
     ]);
     expect(await stockOf(variant)).toEqual({ stockOnHand: 3, stockReserved: 0 });
     expect(await server.prisma.checkoutAttempt.count({ where: { key } })).toBe(1);
+    // one authorization at the processor, under the checkout's processor-side key
+    expect(await server.prisma.sandboxCharge.count({ where: { idempotencyKey: `checkout:${key}` } })).toBe(1);
   });
 
   it('two completions of each of 5 carts at once, with different keys: one order per cart', async () => {
@@ -349,7 +378,7 @@ describe('concurrent checkouts', () => {
       const pair = payloads.slice(2 * i, 2 * i + 2);
       const winners = pair.filter((payload) => payload.order);
       expect(winners).toHaveLength(1);
-      expect(winners[0]).toMatchObject({ order: { status: 'PAID' }, userErrors: [] });
+      expect(winners[0]).toMatchObject({ order: { status: 'OPEN', financialStatus: 'AUTHORIZED' }, userErrors: [] });
       // the other learns the cart is taken: checked out already (CONFLICT), or gone by the time it looked
       expect(pair.find((payload) => !payload.order)).toEqual({
         order: null,
@@ -361,18 +390,19 @@ describe('concurrent checkouts', () => {
         ],
       });
       const orders = await ordersOf(cart);
-      expect(orders.map((order) => [order.status, order.payments.map((p) => p.status)])).toEqual([
-        ['PAID', ['AUTHORIZED']],
-      ]);
+      expect(orders.map((order) => [order.status, order.financialStatus, order.payments.map((p) => p.status)])).toEqual(
+        [['OPEN', 'AUTHORIZED', ['AUTHORIZED']]],
+      );
     }
     expect(await stockOf(variant)).toEqual({ stockOnHand: 90, stockReserved: 0 });
   });
 
-  it('declined payments at once leave the stock exactly as it was', async () => {
+  it('declined payments at once leave the stock exactly as it was, and use no order number', async () => {
     const variant = await makeVariant(5);
     // another shopper's pending checkout holds one unit throughout
     await server.prisma.productVariant.update({ where: { id: variant.id }, data: { stockReserved: 1 } });
     const carts = await prepareCarts(Array.from({ length: 20 }, () => [[variant, 1]]));
+    const lastNumber = await server.prisma.order.aggregate({ _max: { number: true } });
 
     const { responses, elapsed } = await race(
       carts.map((cart, i) => () => checkout(cart, { card: i % 2 ? 'tok_card_declined' : 'tok_insufficient_funds' })),
@@ -395,10 +425,15 @@ describe('concurrent checkouts', () => {
     expect(await stockOf(variant)).toEqual({ stockOnHand: 5, stockReserved: 1 });
     expect(await ledgerOf(variant)).toEqual([]);
     const orders = await ordersWith(variant);
-    expect(orders.map((order) => [order.status, order.payments.map((p) => p.status)])).toEqual(
-      orders.map(() => ['CANCELLED', ['DECLINED']]),
+    // each declined attempt is kept, hidden, for audit: an ABANDONED row without a number, its payment DECLINED
+    expect(orders.map((order) => [order.status, order.number, order.payments.map((p) => p.status)])).toEqual(
+      orders.map(() => ['ABANDONED', null, ['DECLINED']]),
     );
     expect(orders).toHaveLength(payloads.filter((p) => p.userErrors[0]!.code === 'PAYMENT_DECLINED').length);
     expect(await cartsLeft(carts)).toBe(20);
+    // the next order placed takes the next number: the declines used none
+    const next = payloadsOf([await checkout(carts[0]!)])[0]!;
+    expect(next).toMatchObject({ order: { status: 'OPEN', financialStatus: 'AUTHORIZED' }, userErrors: [] });
+    expect(next.order!.number).toBe(lastNumber._max.number! + 1);
   });
 });

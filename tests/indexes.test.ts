@@ -401,7 +401,11 @@ describe('staff lists read indexes, first page and next', () => {
     ['oldest first (last 20)', { last: 20 }, ['order_pkey']],
     ['status', { first: 20, filter: { status: 'OPEN' } }, ['order_status_id_idx']],
     ['a rare status', { first: 20, filter: { status: 'CANCELLED' } }, ['order_status_id_idx']],
-    ['a rare financial status', { first: 20, filter: { financialStatus: 'PENDING' } }, ['order_financial_status_id_idx']],
+    [
+      'a rare financial status',
+      { first: 20, filter: { financialStatus: 'PENDING' } },
+      ['order_financial_status_id_idx'],
+    ],
     // A range of the primary key: the dates also bound the UUIDv7 IDs (src/db/timeOrderedIds.ts). On created_at
     // alone, the planner walks the key from the newest order and reads every newer order before an old month.
     ['createdAfter and createdBefore', { first: 20, filter: { createdAfter: '2024-06-01T00:00:00Z', createdBefore: '2024-07-01T00:00:00Z' } }, [`order_pkey${FROM_LOWER_BOUND}`]], // prettier-ignore

@@ -304,16 +304,28 @@ describe('the container', () => {
     expect(createGraphQLServer).toHaveBeenCalledTimes(2);
   });
 
-  it('runs a maintenance pass: queued emails are sent', async () => {
+  it('runs a maintenance pass: queued emails are sent, and nothing else is due', async () => {
     const res = await gql(
       'mutation { passwordResetRequest(input: { email: "admin@agora.test" }) { userErrors { code } } }',
     );
     expect(res.body.data.passwordResetRequest.userErrors, res.text).toEqual([]);
+    const idle = {
+      eventsDelivered: 0,
+      reservationsReleased: 0,
+      recovered: { checkouts: 0, operations: 0, reservations: 0 },
+    };
     const result = await maintenanceHandler({}, lambdaContext());
-    expect(result).toEqual({ emailsSent: 1, reservationsReleased: 0 });
+    expect(result).toEqual({ emailsSent: 1, ...idle });
     // The mail log transport stands in for SMTP (the address may be masked in the log).
     expect(logLines.find((entry) => entry.msg.startsWith('email (not sent'))?.email.to).toMatch(/@agora\.test$/);
-    expect(await maintenanceHandler({}, lambdaContext())).toEqual({ emailsSent: 0, reservationsReleased: 0 });
+    expect(await maintenanceHandler({}, lambdaContext())).toEqual({ emailsSent: 0, ...idle });
+    expect(logLines.filter((entry) => entry.msg === 'maintenance pass done').at(-1)).toMatchObject({
+      emailsSent: 0,
+      eventsDelivered: 0,
+      checkouts: 0,
+      operations: 0,
+      reservations: 0,
+    });
   });
 
   it('refuses to start without a database URL or a signing key of its own, and retries on the next invocation', async () => {

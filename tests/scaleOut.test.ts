@@ -7,8 +7,8 @@ import { createClient, type Client } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import WebSocket from 'ws';
 import { seedStoreSettings } from '../src/db/seed/store.js';
+import { commerce, dbId } from './support/commerce.js';
 import { createTestDatabase, type TestDatabase } from './support/testDatabase.js';
-import { paidOrderOf } from './support/orders.js';
 import { startTestServer, type TestServer } from './support/testServer.js';
 
 const REDIS_URL = process.env.REDIS_URL;
@@ -74,18 +74,25 @@ describe.skipIf(!REDIS_URL || !ON_SERVER)('two instances over one database and o
     await database?.drop();
   });
 
-  /** A paid order of a new customer. */
-  const paidOrder = async () => paidOrderOf(a, (await a.sessionFor('CUSTOMER')).accountId);
+  /** An order a new customer placed through checkout on A with an approved card (OPEN, AUTHORIZED); its global ID.
+   * (A customer, not a guest: guests share one address here, and its anonymous rate limit.) */
+  const placedOrder = async () => {
+    const shop = commerce(a);
+    const { token } = await shop.customer();
+    const { id } = await shop.authorizedOrder([[await shop.variant(), 1]], token);
+    await Promise.all([a.runtime.relay.flush(), b.runtime.relay.flush()]); // the checkout's event is out of the way
+    return id;
+  };
 
   const fulfil = (server: TestServer, orderId: string) =>
     server.gql(
-      'mutation ($id: ID!) { orderFulfill(input: { orderId: $id, carrier: "DHL", trackingNumber: "JD0001" }) { order { status } userErrors { code } } }',
+      'mutation ($id: ID!) { orderFulfill(input: { orderId: $id, carrier: "DHL", trackingNumber: "JD0001" }) { order { status fulfillmentStatus } fulfillment { id } userErrors { code } } }',
       { id: orderId },
       staff,
     );
 
   it('delivers an order status change made on B to a subscriber on A', async () => {
-    const orderId = await paidOrder();
+    const orderId = await placedOrder();
     const client = createClient({
       url: a.url.replace(/^http/, 'ws'),
       webSocketImpl: WebSocket,
@@ -96,7 +103,7 @@ describe.skipIf(!REDIS_URL || !ON_SERVER)('two instances over one database and o
     const received: unknown[] = [];
     const stop = client.subscribe(
       {
-        query: 'subscription ($id: ID!) { orderStatusChanged(orderId: $id) { id status } }',
+        query: 'subscription ($id: ID!) { orderStatusChanged(orderId: $id) { id status fulfillmentStatus } }',
         variables: { id: orderId },
       },
       {
@@ -106,24 +113,30 @@ describe.skipIf(!REDIS_URL || !ON_SERVER)('two instances over one database and o
       },
     );
     await sleep(300); // subscribed on A
-    expect((await fulfil(b, orderId)).data.orderFulfill).toEqual({ order: { status: 'FULFILLED' }, userErrors: [] });
-    for (let i = 0; i < 100 && received.length === 0; i++) await sleep(20);
-    expect(received).toEqual([{ data: { orderStatusChanged: { id: orderId, status: 'FULFILLED' } } }]);
+    expect((await fulfil(b, orderId)).data.orderFulfill).toMatchObject({
+      order: { status: 'OPEN', fulfillmentStatus: 'FULFILLED' },
+      userErrors: [],
+    });
+    for (let i = 0; i < 250 && received.length === 0; i++) await sleep(20);
+    await sleep(300); // time for a second push, were there one
+    expect(received).toEqual([
+      { data: { orderStatusChanged: { id: orderId, status: 'OPEN', fulfillmentStatus: 'FULFILLED' } } },
+    ]);
     stop();
   });
 
   it('queues one email for a shipment, though both instances hear of it', async () => {
-    const orderId = await paidOrder();
-    await fulfil(a, orderId);
+    const orderId = await placedOrder();
+    const { fulfillment } = (await fulfil(a, orderId)).data.orderFulfill;
     const shipped = await b.gql(
-      'mutation ($id: ID!) { orderMarkShipped(input: { orderId: $id }) { userErrors { code } } }',
-      { id: orderId },
+      'mutation ($id: ID!) { fulfillmentMarkShipped(input: { fulfillmentId: $id }) { fulfillment { status } userErrors { code } } }',
+      { id: fulfillment.id },
       staff,
     );
-    expect(shipped.data.orderMarkShipped.userErrors).toEqual([]);
-    const order = await a.prisma.order.findFirstOrThrow({ orderBy: { createdAt: 'desc' } });
+    expect(shipped.data.fulfillmentMarkShipped).toEqual({ fulfillment: { status: 'SHIPPED' }, userErrors: [] });
+    const order = await a.prisma.order.findUniqueOrThrow({ where: { id: dbId(orderId, 'Order') } });
     const emails = () => a.prisma.outboxEmail.count({ where: { subject: `Order #${order.number} is on its way` } });
-    for (let i = 0; i < 100 && (await emails()) === 0; i++) await sleep(20);
+    for (let i = 0; i < 250 && (await emails()) === 0; i++) await sleep(20);
     await sleep(500); // time for a second job, were there one
     expect(await emails()).toBe(1);
   });
@@ -194,8 +207,9 @@ describe.skipIf(!REDIS_URL || !ON_SERVER)('two instances over one database and o
     const query = `{ products(first: 1) { totalCount } } # ${randomUUID()}`;
     const byHash = { extensions: { persistedQuery: { version: 1, sha256Hash: sha256(query) } } };
     expect((await post(b.url, byHash, newClient())).body.errors[0].extensions.code).toBe('PERSISTED_QUERY_NOT_FOUND');
-    expect((await post(a.url, { query, ...byHash }, newClient())).body.data).toEqual({ products: { totalCount: 0 } });
-    expect((await post(b.url, byHash, newClient())).body.data).toEqual({ products: { totalCount: 0 } });
+    const registered = (await post(a.url, { query, ...byHash }, newClient())).body.data;
+    expect(registered).toEqual({ products: { totalCount: expect.any(Number) } });
+    expect((await post(b.url, byHash, newClient())).body.data).toEqual(registered);
   });
 
   // Last: it stops A, the way a rolling deploy does: the balancer stops sending A new requests (readiness, the
