@@ -13,7 +13,7 @@ const BATCH_SIZE = 50;
 /** How long a claimed event waits before another pass may take it (its claimer died). */
 const CLAIM_SECONDS = 30;
 const DELIVERY_TIMEOUT_MS = 5_000;
-const MAX_DELAY_SECONDS = 30;
+const MAX_DELAY_SECONDS = 5;
 /** Delivered events are kept this long, then deleted. */
 const KEEP_DELIVERED_HOURS = 24;
 /** After this process writes an event, passes this long later (its transaction has usually committed by then),

@@ -1,14 +1,14 @@
 // Order changes for subscribers: published by the outbox relay once the change has committed, delivered to every
 // subscriber of the order on this instance, and through Redis pub/sub to every other instance when Redis is
-// configured. A change carries only the order's ID: subscribers read the order as it is now.
+// configured. A change carries only the order's ID: subscribers read the order as it is now. Redis pub/sub keeps
+// nothing for a connection that is away, so when this instance's subscription comes back after Redis or the
+// connection blinked, every order followed here is pushed once, read afresh: nothing published meanwhile is missed.
 import { EventEmitter, on } from 'node:events';
 import type { Redis } from '../../redis.js';
 
 export interface OrderStatusChange {
   orderId: string;
 }
-
-const ANY_ORDER = Symbol('any order');
 
 export class OrderStatusBus {
   private readonly local = new EventEmitter().setMaxListeners(0);
@@ -22,12 +22,17 @@ export class OrderStatusBus {
   /** Starts relaying other instances' changes (with Redis); a no-op without it. */
   async start(): Promise<void> {
     if (!this.redis) return;
-    this.subscriber = this.redis.duplicate();
+    // Named, so CLIENT LIST shows whose it is (Redis refuses names with spaces).
+    this.subscriber = this.redis.duplicate({ connectionName: `${this.channel}:subscriber`.replace(/[^\w:.-]/g, '_') });
     await this.subscriber.connect();
     this.subscriber.on('message', (_channel: string, message: string) =>
       this.emitLocally(JSON.parse(message) as OrderStatusChange),
     );
+    // Connection errors show where they matter (the relay's publishes fail and are retried); ioredis reconnects.
+    this.subscriber.on('error', () => {});
     await this.subscriber.subscribe(this.channel);
+    // 'ready' again means a reconnect, with the channel subscribed again (ioredis' autoResubscribe).
+    this.subscriber.on('ready', () => this.resync());
   }
 
   async stop(): Promise<void> {
@@ -41,11 +46,6 @@ export class OrderStatusBus {
     await this.redis.publish(this.channel, JSON.stringify(change));
   }
 
-  /** Every change of every order, on this instance (including those relayed from others). */
-  onChange(listener: (change: OrderStatusChange) => void): void {
-    this.local.on(ANY_ORDER, listener);
-  }
-
   /** The order's changes from now on, until `signal` aborts. */
   async *changes(orderId: string, signal: AbortSignal): AsyncGenerator<OrderStatusChange> {
     try {
@@ -57,6 +57,13 @@ export class OrderStatusBus {
 
   private emitLocally(change: OrderStatusChange) {
     this.local.emit(change.orderId, change);
-    this.local.emit(ANY_ORDER, change);
+  }
+
+  /** Pushes every order followed on this instance once. */
+  private resync() {
+    // events.on() listens for 'error' too, to end its iterators: that name is no order.
+    for (const orderId of this.local.eventNames()) {
+      if (typeof orderId === 'string' && orderId !== 'error') this.emitLocally({ orderId });
+    }
   }
 }
