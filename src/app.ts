@@ -134,7 +134,7 @@ export async function createApp(config: Config, logger: Logger, options: AppOpti
     res.json({ status: 'ok' });
   });
   app.get('/metrics', metrics.endpoint(config.METRICS_TOKEN));
-  app.use(paymentWebhookRouter(services.paymentProviders, services.payments));
+  app.use(paymentWebhookRouter(services.paymentProviders, services.paymentWebhooks));
   app.get('/readyz', async (req, res) => {
     // Bounded: when the database stops answering (a network dropping packets, every connection stuck), the probe
     // says so in 2 s instead of waiting with the pool. A query left running finishes or fails on its own.

@@ -23,6 +23,7 @@ import { deliverOrderEvents, orderEmailJobs } from './modules/order/notification
 import { OrderStatusBus } from './modules/order/statusBus.js';
 import { SandboxProvider } from './modules/payment/sandbox.js';
 import { PaymentService } from './modules/payment/service.js';
+import { PaymentWebhooks } from './modules/payment/webhooks.js';
 import { connectRedis, type Redis } from './redis.js';
 
 export interface Runtime {
@@ -83,6 +84,7 @@ export async function openRuntime(config: Config, logger: Logger): Promise<Runti
     checkout,
     orders,
     payments,
+    paymentWebhooks: new PaymentWebhooks(prisma, payments, logger),
     auditLog: new AuditLogService(prisma),
   };
   await orderStatusBus.start();

@@ -19,6 +19,7 @@ import type { OrderService } from '../modules/order/index.js';
 import type { OrderStatusBus } from '../modules/order/statusBus.js';
 import type { PaymentProvider } from '../modules/payment/provider.js';
 import type { PaymentService } from '../modules/payment/service.js';
+import type { PaymentWebhooks } from '../modules/payment/webhooks.js';
 
 /** What the composition root (src/runtime.ts) builds once and every transport shares: configuration the resolvers
  * read, the token signer, and every domain service, each made with all it depends on. */
@@ -37,6 +38,7 @@ export interface AppServices {
   checkout: CheckoutService;
   orders: OrderService;
   payments: PaymentService;
+  paymentWebhooks: PaymentWebhooks;
   auditLog: AuditLogService;
 }
 
@@ -49,7 +51,7 @@ export const createLoaders = (prisma: PrismaClient) => ({
 
 /** Per-request state: who is asking and from where, the request's DataLoaders (fresh per request, so no data leaks
  * between viewers) and its logger, beside the shared services. */
-export interface Context extends Omit<AppServices, 'prisma' | 'accessTokens' | 'paymentProviders'> {
+export interface Context extends Omit<AppServices, 'prisma' | 'accessTokens' | 'paymentProviders' | 'paymentWebhooks'> {
   /** Anonymous (null) until `authenticate` has run: an HTTP request checks its session only once its operation has
    * passed every limit, so that a refused request costs no database query. Execution always comes after. */
   viewer: Viewer;
@@ -69,7 +71,13 @@ export function createContext(
   app: AppServices,
   request: { findViewer: () => Promise<Viewer>; clientAddress: string; logger: Logger },
 ): Context {
-  const { prisma: _prisma, accessTokens: _tokens, paymentProviders: _providers, ...services } = app;
+  const {
+    prisma: _prisma,
+    accessTokens: _tokens,
+    paymentProviders: _providers,
+    paymentWebhooks: _webhooks,
+    ...services
+  } = app;
   let authenticated: Promise<Viewer> | undefined;
   return {
     ...services,

@@ -34,6 +34,13 @@ export function fromZodIssues(issues: z.core.$ZodIssue[]): UserError[] {
   );
 }
 
+/** What a database error means for the request, where it means something: a unique value taken, a row that is not
+ * there (any more), or a row still referenced (a foreign key). Null for anything else. */
+export function databaseErrorOf(error: unknown): 'unique' | 'not_found' | 'foreign_key' | null {
+  if (!(error instanceof Prisma.PrismaClientKnownRequestError)) return null;
+  return ({ P2002: 'unique', P2025: 'not_found', P2003: 'foreign_key' } as const)[error.code as 'P2002'] ?? null;
+}
+
 type UniqueViolationMeta = {
   target?: string[] | string;
   driverAdapterError?: { cause?: { constraint?: { fields?: string[]; index?: string } } };
@@ -42,8 +49,8 @@ type UniqueViolationMeta = {
 /** Whether `error` is a unique violation on `column`: its constraint lists the column, or is the index named after
  * it (`<table>_<column>_key`, as Prisma names them), as the pg driver adapter reports. */
 export function isUniqueViolation(error: unknown, column: string): boolean {
-  if (!(error instanceof Prisma.PrismaClientKnownRequestError) || error.code !== 'P2002') return false;
-  const meta = error.meta as UniqueViolationMeta | undefined;
+  if (databaseErrorOf(error) !== 'unique') return false;
+  const meta = (error as Prisma.PrismaClientKnownRequestError).meta as UniqueViolationMeta | undefined;
   const constraint = meta?.driverAdapterError?.cause?.constraint;
   const fields = [constraint?.fields ?? [], meta?.target ?? []].flat().map((f) => f.replaceAll('"', ''));
   return fields.includes(column) || Boolean(constraint?.index?.endsWith(`_${column}_key`));
@@ -56,6 +63,12 @@ export class Rollback extends Error {
     super('rolled back with user errors');
     this.userErrors = userErrors;
   }
+}
+
+/** An outcome's value, or a Rollback of its user errors (inside `transact`). */
+export function orRollback<T>(outcome: Outcome<T>): T {
+  if (outcome.value === null) throw new Rollback(...outcome.userErrors);
+  return outcome.value;
 }
 
 type TransactionRunner = {

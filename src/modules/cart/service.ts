@@ -3,7 +3,17 @@
 import { z } from 'zod';
 import type { Cart, Prisma, PrismaClient } from '../../generated/prisma/client.js';
 import { addressFields, email } from '../account/index.js';
-import { fail, fromZodIssues, succeed, userError, type Outcome, type UserError } from '../userErrors.js';
+import {
+  fail,
+  fromZodIssues,
+  orRollback,
+  Rollback,
+  succeed,
+  transact,
+  userError,
+  type Outcome,
+  type UserError,
+} from '../userErrors.js';
 
 export const MAX_LINE_QUANTITY = 50;
 export const MAX_CART_LINES = 100;
@@ -27,24 +37,14 @@ export class CartService {
   async create(accountId: string | null, input: { lines?: LineRequest[] | null; email?: string | null }) {
     const parsedEmail = z.object({ email: email.nullish() }).safeParse({ email: input.email });
     if (!parsedEmail.success) return fail(...fromZodIssues(parsedEmail.error.issues));
-    return this.prisma
-      .$transaction(async (tx) => {
-        const cart = await tx.cart.create({ data: { accountId, email: parsedEmail.data.email ?? null } });
-        const outcome = await this.addLinesIn(tx, cart.id, input.lines ?? []);
-        if (!outcome.value) throw new Rollback(outcome);
-        return outcome;
-      })
-      .catch(rolledBack);
+    return transact(this.prisma, async (tx) => {
+      const cart = await tx.cart.create({ data: { accountId, email: parsedEmail.data.email ?? null } });
+      return orRollback(await this.addLinesIn(tx, cart.id, input.lines ?? []));
+    });
   }
 
   addLines(cartId: string, lines: LineRequest[]): Promise<Outcome<Cart>> {
-    return this.prisma
-      .$transaction(async (tx) => {
-        const outcome = await this.addLinesIn(tx, cartId, lines);
-        if (!outcome.value) throw new Rollback(outcome);
-        return outcome;
-      })
-      .catch(rolledBack);
+    return transact(this.prisma, async (tx) => orRollback(await this.addLinesIn(tx, cartId, lines)));
   }
 
   async updateLines(cartId: string, changes: { id: string; quantity: number }[]): Promise<Outcome<Cart>> {
@@ -53,26 +53,23 @@ export class CartService {
       quantity === 0 ? [] : [quantityProblem(quantity, ['lines', String(i), 'quantity'])].filter((p) => p !== null),
     );
     if (problems.length) return fail(...problems);
-    return this.prisma
-      .$transaction(async (tx) => {
-        const lines = await tx.cartLine.findMany({ where: { cartId }, include: { variant: true } });
-        const errors: UserError[] = [];
-        for (const [i, change] of changes.entries()) {
-          const line = lines.find((l) => l.id === change.id);
-          if (!line)
-            errors.push(userError(['lines', String(i), 'id'], 'NOT_FOUND', 'No line with this ID in the cart.'));
-          else if (change.quantity > line.variant.stockOnHand - line.variant.stockReserved) {
-            errors.push(insufficient(['lines', String(i), 'quantity'], line.variant));
-          }
+    return transact(this.prisma, async (tx) => {
+      const lines = await tx.cartLine.findMany({ where: { cartId }, include: { variant: true } });
+      const errors: UserError[] = [];
+      for (const [i, change] of changes.entries()) {
+        const line = lines.find((l) => l.id === change.id);
+        if (!line) errors.push(userError(['lines', String(i), 'id'], 'NOT_FOUND', 'No line with this ID in the cart.'));
+        else if (change.quantity > line.variant.stockOnHand - line.variant.stockReserved) {
+          errors.push(insufficient(['lines', String(i), 'quantity'], line.variant));
         }
-        if (errors.length) throw new Rollback(fail(...errors));
-        for (const change of changes) {
-          if (change.quantity === 0) await tx.cartLine.delete({ where: { id: change.id } });
-          else await tx.cartLine.update({ where: { id: change.id }, data: { quantity: change.quantity } });
-        }
-        return succeed(await touch(tx, cartId));
-      })
-      .catch(rolledBack);
+      }
+      if (errors.length) throw new Rollback(...errors);
+      for (const change of changes) {
+        if (change.quantity === 0) await tx.cartLine.delete({ where: { id: change.id } });
+        else await tx.cartLine.update({ where: { id: change.id }, data: { quantity: change.quantity } });
+      }
+      return touch(tx, cartId);
+    });
   }
 
   async removeLines(cartId: string, lineIds: string[]): Promise<Outcome<Cart>> {
@@ -199,16 +196,3 @@ async function appendLines(tx: Tx, cartId: string, lines: LineRequest[]): Promis
 /** Marks the cart changed (it orders a customer's carts) and returns it. */
 const touch = (db: Tx | PrismaClient, cartId: string) =>
   db.cart.update({ where: { id: cartId }, data: { updatedAt: new Date() } });
-
-/** Leaves a transaction with user errors, undoing its writes. */
-class Rollback extends Error {
-  constructor(readonly result: Outcome<never>) {
-    super('rolled back');
-  }
-}
-
-/** The user errors a transaction was rolled back for; any other error passes on. */
-function rolledBack(error: unknown): Outcome<never> {
-  if (error instanceof Rollback) return error.result;
-  throw error;
-}

@@ -1,7 +1,7 @@
 // Catalog changes: validation, uniqueness and tree rules, each write in one transaction.
 import type { z } from 'zod';
 import {
-  Prisma,
+  type Prisma,
   type Category,
   type PrismaClient,
   type Product,
@@ -9,7 +9,15 @@ import {
 } from '../../generated/prisma/client.js';
 import type { Connection } from '../../graphql/connection.js';
 import { categoryConnection, type CategoryListArgs } from './listing.js';
-import { fail, fromZodIssues, isUniqueViolation, succeed, userError, type Outcome } from '../userErrors.js';
+import {
+  databaseErrorOf,
+  fail,
+  fromZodIssues,
+  isUniqueViolation,
+  succeed,
+  userError,
+  type Outcome,
+} from '../userErrors.js';
 import {
   categoryChanges,
   categoryFields,
@@ -153,7 +161,7 @@ export class CatalogService {
       });
       return succeed(variant);
     } catch (error) {
-      if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2025') {
+      if (databaseErrorOf(error) === 'not_found') {
         return notFound(['id'], 'variant');
       }
       return taken(error, { sku: ['sku'] });
@@ -216,7 +224,7 @@ export class CatalogService {
       return succeed(id);
     } catch (error) {
       // a child added meanwhile: the foreign key refuses the delete
-      if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2003') {
+      if (databaseErrorOf(error) === 'foreign_key') {
         return fail(userError(['id'], 'CONFLICT', 'Delete or move the categories under this one first.'));
       }
       throw error;

@@ -9,8 +9,8 @@
 import { createHash } from 'node:crypto';
 import type { CheckoutAttempt, Order, Payment, Prisma, PrismaClient } from '../../generated/prisma/client.js';
 import type { Logger } from '../../logger.js';
-import { cartTotals } from '../cart/index.js';
-import { release, reserve, sell, type StockLine } from '../inventory/index.js';
+import { release, sell } from '../inventory/index.js';
+import { placeOrder } from './placement.js';
 import { moveOrder, type Actor } from '../order/index.js';
 import {
   TransientPaymentError,
@@ -24,6 +24,7 @@ import {
   keyReused,
   requestError,
   succeed,
+  transact,
   userError,
   type Outcome,
   type UserError,
@@ -49,12 +50,6 @@ export interface CheckoutSettings {
 const FREE: AuthorizeResult = { status: 'authorized', reference: 'no charge' };
 const REPLAY_POLL_MS = 50;
 const SYSTEM: Actor = { accountId: null };
-
-class Abort extends Error {
-  constructor(readonly userErrors: UserError[]) {
-    super('checkout aborted');
-  }
-}
 
 const paymentFailed = () =>
   requestError('PAYMENT_FAILED', 'The payment could not be processed; nothing was charged. Please retry.');
@@ -157,16 +152,13 @@ export class CheckoutService {
       return this.replay(await this.prisma.checkoutAttempt.findUniqueOrThrow({ where: { key } }));
     }
     if (!placed) {
-      const made = await this.placeOrder(request, provider.name).catch((error: unknown) => {
-        if (error instanceof Abort) return error.userErrors;
-        throw error;
-      });
-      if (Array.isArray(made)) {
+      const made = await transact(this.prisma, (tx) => placeOrder(tx, request, provider.name, this.settings));
+      if (!made.value) {
         // A cart problem: nothing was reserved, so the key is free for the corrected cart.
         await this.prisma.checkoutAttempt.deleteMany({ where: { key, finishedAt: null } });
-        return fail(...made);
+        return made;
       }
-      placed = made;
+      placed = made.value;
     }
     const { order, payment } = placed;
     const current = await this.prisma.checkoutAttempt.findUniqueOrThrow({ where: { key } });
@@ -193,105 +185,6 @@ export class CheckoutService {
       await this.giveUpLease(key);
       throw error;
     }
-  }
-
-  /** Transaction 1: checks the cart, reserves its stock (all or nothing), creates the hidden order and its payment,
-   * and ties them to the attempt. */
-  private async placeOrder(request: CheckoutRequest, providerName: string) {
-    return this.prisma.$transaction(async (tx) => {
-      const cart = await tx.cart.findUnique({
-        where: { id: request.cartId },
-        include: {
-          lines: { include: { variant: { include: { product: true } } } },
-          shippingMethod: true,
-          account: true,
-        },
-      });
-      if (!cart) throw new Abort([userError(['cartId'], 'NOT_FOUND', 'No cart with this ID.')]);
-      const address = cart.shippingAddress as { countryCode: string } | null;
-      const email = cart.email ?? cart.account?.email;
-      const problems = [
-        !cart.lines.length && userError(['cartId'], 'INVALID', 'The cart is empty.'),
-        !email && userError(['cartId'], 'BLANK', 'Set an email with cartBuyerIdentityUpdate first.'),
-        !address && userError(['cartId'], 'BLANK', 'Set a shipping address with cartBuyerIdentityUpdate first.'),
-        !cart.shippingMethod && userError(['cartId'], 'BLANK', 'Choose a shipping method first.'),
-        cart.shippingMethod &&
-          address &&
-          !cart.shippingMethod.countries.includes(address.countryCode) &&
-          userError(['cartId'], 'INVALID', `${cart.shippingMethod.name} does not ship to ${address.countryCode}.`),
-      ].filter((problem): problem is UserError => Boolean(problem));
-      if (problems.length) throw new Abort(problems);
-
-      const lines: StockLine[] = cart.lines.map(({ variantId, quantity }) => ({ variantId, quantity }));
-      const short = await reserve(tx, lines);
-      if (short.length) {
-        // Read again: the failed reservations waited for other checkouts, so the cart's copy is stale.
-        const now = await tx.productVariant.findMany({ where: { id: { in: short.map((line) => line.variantId) } } });
-        throw new Abort(
-          now.map((variant) => {
-            const available = Math.max(variant.stockOnHand - variant.stockReserved, 0);
-            return userError(['cartId'], 'INSUFFICIENT_STOCK', `${variant.sku}: only ${available} available.`);
-          }),
-        );
-      }
-      const rate = await tx.taxRate.findUnique({ where: { countryCode: address!.countryCode } });
-      const totals = cartTotals(
-        cart.lines.map((line) => ({ unitPrice: line.variant.priceAmount, quantity: line.quantity })),
-        cart.shippingMethod!.priceAmount,
-        rate?.rateBasisPoints ?? 0,
-      );
-      const order = await tx.order
-        .create({
-          data: {
-            number: null, // given when the order is placed: a declined checkout uses none
-            accountId: cart.accountId,
-            email: email!,
-            currencyCode: this.settings.currency,
-            subtotalAmount: totals.subtotal,
-            shippingAmount: totals.shipping,
-            taxAmount: totals.tax,
-            totalAmount: totals.total,
-            shippingAddress: address!,
-            shippingMethod: cart.shippingMethod!.name,
-            cartId: cart.id,
-            reservedUntil: new Date(Date.now() + this.settings.reservationMinutes * 60_000),
-            lines: {
-              create: cart.lines.map((line) => ({
-                variantId: line.variantId,
-                sku: line.variant.sku,
-                productTitle: line.variant.product.title,
-                variantTitle: line.variant.title,
-                unitPriceAmount: line.variant.priceAmount,
-                quantity: line.quantity,
-              })),
-            },
-            events: { create: { kind: 'STATUS', toStatus: 'CHECKOUT', accountId: cart.accountId } },
-          },
-        })
-        .catch((error: unknown) => {
-          // the unique cart_id: another checkout of this cart won the race
-          if ((error as { code?: string }).code === 'P2002') {
-            throw new Abort([userError(['cartId'], 'CONFLICT', 'This cart has already been checked out.')]);
-          }
-          throw error;
-        });
-      const payment =
-        totals.total > 0
-          ? await tx.payment.create({
-              data: {
-                orderId: order.id,
-                provider: providerName,
-                amount: totals.total,
-                idempotencyKey: `checkout:${request.idempotencyKey}`,
-              },
-            })
-          : null;
-      await tx.checkoutAttempt.update({
-        where: { key: request.idempotencyKey },
-        data: { orderId: order.id, amount: totals.total },
-      });
-      return { order, payment };
-    });
   }
 
   /**

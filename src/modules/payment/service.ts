@@ -18,6 +18,7 @@ import {
   type PaymentReversal,
 } from '../order/index.js';
 import {
+  databaseErrorOf,
   fail,
   idempotencyKeyProblem,
   keyReused,
@@ -27,7 +28,7 @@ import {
   userError,
   type Outcome,
 } from '../userErrors.js';
-import { TransientPaymentError, type PaymentProvider, type PaymentWebhookEvent } from './provider.js';
+import { TransientPaymentError, type PaymentProvider } from './provider.js';
 
 interface OperationRequest {
   /** Null: the system (recovery, expiry). */
@@ -72,11 +73,6 @@ interface Plan {
 }
 
 class ClaimLost extends Error {}
-
-/** A webhook that arrived before the change it reports on was recorded: the route asks for it again later. */
-export class RetryLater extends Error {
-  override name = 'RetryLater';
-}
 
 const invalid = (field: string, message: string) => fail(userError([field], 'INVALID', message));
 const fingerprintOf = (parts: unknown) => createHash('sha256').update(JSON.stringify(parts)).digest('hex');
@@ -186,56 +182,6 @@ export class PaymentService implements PaymentReversal {
       if (!refunded.value) return refunded;
     }
     return succeed(null);
-  }
-
-  /** Applies a verified webhook event once; a duplicate delivery returns false and changes nothing. */
-  async applyWebhook(provider: string, event: PaymentWebhookEvent): Promise<boolean> {
-    let voidLate: Payment | null = null;
-    const applied = await this.prisma.$transaction(async (tx) => {
-      const fresh = await tx.$executeRaw`
-        INSERT INTO payment_webhook_event (provider, event_id, type, received_at)
-        VALUES (${provider}, ${event.id}, ${event.type}, now()) ON CONFLICT DO NOTHING`;
-      if (!fresh) return false;
-      const payment = await tx.payment.findFirst({ where: { provider, providerReference: event.reference } });
-      if (!payment) {
-        this.logger.warn({ provider, event }, 'webhook for an unknown payment');
-        return true;
-      }
-      const system: Actor = { accountId: null, note: `${event.type} reported by ${provider}` };
-      if (event.type === 'payment.authorized' && payment.status === 'PENDING') {
-        const order = await tx.order.findUniqueOrThrow({ where: { id: payment.orderId } });
-        // The checkout is still recording the processor's first answer: have the processor deliver this again.
-        if (order.status === 'CHECKOUT') throw new RetryLater();
-        if (order.status !== 'OPEN' || order.financialStatus !== 'PENDING') {
-          voidLate = payment; // the reservation expired first: its stock went back, so the money must too
-          return true;
-        }
-        await tx.payment.update({ where: { id: payment.id }, data: { status: 'AUTHORIZED' } });
-        await confirmPayment(tx, order.id, system);
-      } else if (event.type === 'payment.failed' && payment.status === 'PENDING') {
-        await tx.payment.update({
-          where: { id: payment.id },
-          data: { status: 'FAILED', failureCode: 'async_failure' },
-        });
-        const order = await tx.order.findUniqueOrThrow({ where: { id: payment.orderId } });
-        if (order.status === 'OPEN') await cancelOrder(tx, order.id, system);
-      } else if (event.type === 'payment.captured' && payment.status === 'AUTHORIZED') {
-        // Totals only grow: a late or repeated event cannot take back what is recorded.
-        const captured = Math.max(payment.capturedAmount, Math.min(event.amount, payment.amount));
-        await tx.payment.update({
-          where: { id: payment.id },
-          data: { capturedAmount: captured, ...(captured === payment.amount && { status: 'CAPTURED' }) },
-        });
-        await syncOrder(tx, payment.orderId, system, { repeatFinancial: captured > payment.capturedAmount });
-      } else if (event.type === 'payment.refunded' && payment.capturedAmount > 0) {
-        const refunded = Math.max(payment.refundedAmount, Math.min(event.amount, payment.capturedAmount));
-        await tx.payment.update({ where: { id: payment.id }, data: { refundedAmount: refunded } });
-        await syncOrder(tx, payment.orderId, system, { repeatFinancial: refunded > payment.refundedAmount });
-      }
-      return true;
-    });
-    if (voidLate) await this.voidAtProcessor(voidLate, 'confirmed after its order was cancelled');
-    return applied;
   }
 
   /** Settles operations whose process died or stalled after claiming them: asks the processor whether each
@@ -383,7 +329,7 @@ export class PaymentService implements PaymentReversal {
       })
       .catch((error: unknown) => {
         if (error instanceof ClaimLost) return 'lost' as const;
-        if ((error as { code?: string }).code === 'P2002') return 'replay' as const;
+        if (databaseErrorOf(error) === 'unique') return 'replay' as const;
         throw error;
       });
   }

@@ -2,11 +2,11 @@
 // anything is parsed or applied; duplicates are acknowledged and ignored.
 import express, { type Router } from 'express';
 import { InvalidWebhookError, type PaymentProvider } from './provider.js';
-import { RetryLater, type PaymentService } from './service.js';
+import { RetryLater, type PaymentWebhooks } from './webhooks.js';
 
 export function paymentWebhookRouter(
   providers: ReadonlyMap<string, PaymentProvider>,
-  payments: PaymentService,
+  webhooks: PaymentWebhooks,
 ): Router {
   const router = express.Router();
   router.post('/webhooks/payments/:provider', express.raw({ type: '*/*', limit: '256kb' }), async (req, res) => {
@@ -25,7 +25,7 @@ export function paymentWebhookRouter(
       return;
     }
     try {
-      const applied = await payments.applyWebhook(provider.name, event);
+      const applied = await webhooks.apply(provider.name, event);
       res.json({ received: true, duplicate: !applied });
     } catch (error) {
       if (!(error instanceof RetryLater)) throw error;
