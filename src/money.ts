@@ -29,6 +29,11 @@ export function money(minorUnits: number, currencyCode: string): Money {
   return { amount: sign + amount, currencyCode };
 }
 
+/** Money as people read it in notes and messages: "12.50 USD". */
+export function moneyText(minorUnits: number, currencyCode: string): string {
+  return `${money(minorUnits, currencyCode).amount} ${currencyCode}`;
+}
+
 /** Minor units of a decimal string, or null when it has more decimal places than the currency allows. */
 export function toMinorUnits(decimal: string, currencyCode: string): number | null {
   const match = /^(-?)(\d+)(?:\.(\d+))?$/.exec(decimal);

@@ -22,6 +22,7 @@ import { OrderService } from './modules/order/index.js';
 import { deliverOrderEvents, orderEmailJobs } from './modules/order/notifications.js';
 import { OrderStatusBus } from './modules/order/statusBus.js';
 import { SandboxProvider } from './modules/payment/sandbox.js';
+import { PaymentOperations } from './modules/payment/operations.js';
 import { PaymentService } from './modules/payment/service.js';
 import { PaymentWebhooks } from './modules/payment/webhooks.js';
 import { connectRedis, type Redis } from './redis.js';
@@ -54,7 +55,12 @@ export async function openRuntime(config: Config, logger: Logger): Promise<Runti
   const paymentProviders = new Map([['sandbox', new SandboxProvider(database.primary, config.PAYMENT_WEBHOOK_SECRET)]]);
   const tokens = accessTokens(config);
   const sessions = createSessions(prisma, tokens, config.REFRESH_TOKEN_TTL_DAYS);
-  const payments = new PaymentService(prisma, paymentProviders, logger, config.CHECKOUT_LEASE_MS);
+  const payments = new PaymentService(
+    prisma,
+    paymentProviders,
+    new PaymentOperations(prisma, paymentProviders, logger, config.CHECKOUT_LEASE_MS),
+    logger,
+  );
   const orders = new OrderService(prisma, payments);
   const checkout = new CheckoutService(
     prisma,
