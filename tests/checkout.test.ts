@@ -7,14 +7,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seedStoreSettings } from '../src/db/seed/store.js';
 import { toGlobalId } from '../src/graphql/globalId.js';
 import {
+  AUTHORIZED_EVENTS,
   CHECKOUT,
-  MONEY,
-  ORDER_QUERY,
-  USER_ERRORS,
   commerce,
   dbId,
+  MONEY,
   newKey,
+  ORDER_QUERY,
+  orderEvent,
   outcome,
+  USER_ERRORS,
   type Input,
   type Money,
   type OrderView,
@@ -202,19 +204,7 @@ const shopState = async () => ({
   charges: await server.prisma.sandboxCharge.findMany({ orderBy: { idempotencyKey: 'asc' } }),
 });
 
-const event = (kind: string, from: string | null, to: string, note: string | null = null) => ({
-  kind,
-  from,
-  to,
-  note,
-  createdAt: expect.stringMatching(ISO_DATE),
-});
-/** The events of a checkout whose card was approved. */
-const AUTHORIZED_EVENTS = [
-  event('STATUS', null, 'CHECKOUT'),
-  event('STATUS', 'CHECKOUT', 'OPEN', 'payment authorized'),
-  event('FINANCIAL', 'PENDING', 'AUTHORIZED', 'payment authorized'),
-];
+const event = orderEvent;
 
 const cartExists = async (cart: TestCart) =>
   (await server.prisma.cart.count({ where: { id: dbId(cart.id, 'Cart') } })) === 1;

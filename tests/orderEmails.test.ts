@@ -4,9 +4,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seedStoreSettings } from '../src/db/seed/store.js';
 import { toGlobalId } from '../src/graphql/globalId.js';
-import { signWebhook } from '../src/modules/payment/webhookSignature.js';
-import { commerce, newKey } from './support/commerce.js';
-import { startTestServer, TEST_WEBHOOK_SECRET, type TestServer } from './support/testServer.js';
+import { commerce, deliverWebhook, eventually, newKey, webhookBody } from './support/commerce.js';
+import { startTestServer, type TestServer } from './support/testServer.js';
 
 let server: TestServer;
 let staff: string;
@@ -20,15 +19,6 @@ beforeAll(async () => {
 afterAll(() => server?.close());
 
 const emailsTo = (to: string) => server.prisma.outboxEmail.findMany({ where: { to }, orderBy: { createdAt: 'asc' } });
-
-async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean): Promise<T> {
-  let value = await read();
-  for (let i = 0; i < 250 && !done(value); i++) {
-    await new Promise((resolve) => setTimeout(resolve, 20));
-    value = await read();
-  }
-  return value;
-}
 
 /** Waits for `count` emails to `to`, then makes sure no more come: delivers what is due and waits a little. */
 async function exactlyEmails(to: string, count: number) {
@@ -172,18 +162,8 @@ describe('order emails', () => {
     const payment = await server.prisma.payment.findFirstOrThrow({
       where: { orderId: (await server.prisma.order.findFirstOrThrow({ where: { email } })).id },
     });
-    const body = JSON.stringify({
-      id: `evt_${newKey()}`,
-      type: 'payment.authorized',
-      reference: payment.providerReference,
-      amount: payment.amount,
-    });
-    const response = await fetch(new URL('/webhooks/payments/sandbox', server.url), {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', 'agora-signature': signWebhook(TEST_WEBHOOK_SECRET, body) },
-      body,
-    });
-    expect(response.status).toBe(200);
+    const body = webhookBody('payment.authorized', payment.providerReference, payment.amount);
+    expect((await deliverWebhook(server, { body })).status).toBe(200);
 
     const emails = await exactlyEmails(email, 1);
     expect(emails[0]).toMatchObject({ subject: `Order #${order.number} confirmed` });

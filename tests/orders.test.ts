@@ -6,11 +6,13 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toGlobalId } from '../src/graphql/globalId.js';
 import {
-  ORDER_QUERY,
-  OPERATIONS,
+  AUTHORIZED_EVENTS,
   commerce,
   dbId,
   newKey,
+  OPERATIONS,
+  ORDER_QUERY,
+  orderEvent,
   outcome,
   type Input,
   type Operation,
@@ -41,23 +43,10 @@ const VIEWER_ORDERS =
 const ORDERS = `query ($filter: OrderFilter, $first: Int) {
   orders(filter: $filter, first: $first) { totalCount nodes { id status financialStatus fulfillmentStatus } } }`;
 
-const ISO_DATE = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
 const DHL = { carrier: 'DHL', trackingNumber: '00340434161094042557' };
 const VISIBLE = ['OPEN', 'CLOSED', 'CANCELLED'] as const;
 const stock = (stockOnHand: number, stockReserved = 0) => ({ stockOnHand, stockReserved });
-const event = (kind: string, from: string | null, to: string, note: string | null = null) => ({
-  kind,
-  from,
-  to,
-  note,
-  createdAt: expect.stringMatching(ISO_DATE),
-});
-/** The events of a checkout whose card was approved. */
-const AUTHORIZED_EVENTS = [
-  event('STATUS', null, 'CHECKOUT'),
-  event('STATUS', 'CHECKOUT', 'OPEN', 'payment authorized'),
-  event('FINANCIAL', 'PENDING', 'AUTHORIZED', 'payment authorized'),
-];
+const event = orderEvent;
 
 /** A variant's ledger entries, oldest first by their time. */
 const ledgerOf = async (variant: Variant) =>

@@ -5,9 +5,8 @@ import { createClient, type Client } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { toGlobalId } from '../src/graphql/globalId.js';
-import { signWebhook } from '../src/modules/payment/webhookSignature.js';
-import { commerce, dbId, type OrderView } from './support/commerce.js';
-import { startTestServer, TEST_WEBHOOK_SECRET, type TestServer } from './support/testServer.js';
+import { commerce, dbId, deliverWebhook, webhookBody, type OrderView } from './support/commerce.js';
+import { startTestServer, type TestServer } from './support/testServer.js';
 
 let server: TestServer;
 let staff: string;
@@ -168,18 +167,8 @@ describe('orderStatusChanged', () => {
     await registered();
 
     const payment = await server.prisma.payment.findFirstOrThrow({ where: { orderId: dbId(order.id, 'Order') } });
-    const body = JSON.stringify({
-      id: `evt_${randomUUID()}`,
-      type: 'payment.authorized',
-      reference: payment.providerReference,
-      amount: payment.amount,
-    });
-    const response = await fetch(new URL('/webhooks/payments/sandbox', server.url), {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', 'agora-signature': signWebhook(TEST_WEBHOOK_SECRET, body) },
-      body,
-    });
-    expect(response.status).toBe(200);
+    const body = webhookBody('payment.authorized', payment.providerReference, payment.amount);
+    expect((await deliverWebhook(server, { body })).status).toBe(200);
 
     await pushes([customer], 1);
     expect(statusesOf(customer.received[0]!)).toEqual({

@@ -2,32 +2,24 @@
 // units through two instances; A is killed once 40 of them have been answered. Shoppers whose request died retry
 // on B with the same idempotency key. Every shopper must end with a definite answer, no answer may take much longer
 // than the operation time limit, and the database must show nothing lost, sold twice or charged without an order.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, type TestDatabase } from '../support/testDatabase.js';
+import { describe, expect, it } from 'vitest';
 import {
   checkInvariants,
   checkOut,
   CLIENT_TIMEOUT_MS,
-  deploymentEnv,
   figuresOf,
   gql,
   answersOf,
   isDefinite,
   ON_SERVER,
-  openPool,
   OPERATION_TIMEOUT_MS,
-  prepareShoppers,
   printOutputOnFailure,
   REDIS_URL,
   report,
-  seedStoreSettings,
-  seedVariant,
   settle,
   startClock,
-  startInstances,
   type Instance,
-  type Shopper,
-  type Variant,
+  useDeployment,
 } from './support/index.js';
 
 const SHOPPERS = 150;
@@ -35,45 +27,26 @@ const STOCK = 100;
 const KILL_AFTER_ANSWERS = 40;
 
 describe.skipIf(!ON_SERVER || !REDIS_URL)('an instance killed mid-checkout (two instances, one database)', () => {
-  let database: TestDatabase;
-  let db: ReturnType<typeof openPool>;
-  let instances: Instance[] = [];
-  let variant: Variant;
-  let shoppers: Shopper[];
+  const deployment = useDeployment({ stock: STOCK, shoppers: SHOPPERS });
 
-  beforeAll(async () => {
-    database = await createTestDatabase();
-    db = openPool(database.url);
-    instances = await startInstances(deploymentEnv(database.url));
-    await seedStoreSettings(db);
-    variant = await seedVariant(db, STOCK);
-    // The carts are ready before the faults start (built on both instances).
-    shoppers = await prepareShoppers(instances, variant, SHOPPERS);
-  });
-  afterAll(async () => {
-    await Promise.all(instances.map((instance) => instance.stop()));
-    await db?.end();
-    await database?.drop();
-  });
-
-  it(`${SHOPPERS} shoppers on ${STOCK} units, A killed after ${KILL_AFTER_ANSWERS} answers: every checkout ends, nothing is lost or sold twice`, async () => {
-    printOutputOnFailure(() => instances);
-    const [a, b] = instances as [Instance, Instance];
+  it(`${SHOPPERS} deployment.shoppers on ${STOCK} units, A killed after ${KILL_AFTER_ANSWERS} answers: every checkout ends, nothing is lost or sold twice`, async () => {
+    printOutputOnFailure(() => deployment.instances);
+    const [a, b] = deployment.instances as [Instance, Instance];
     const clock = startClock();
     let answered = 0;
     let killedAt: number | undefined;
     let inFlight: Promise<{ orders: number; attempts: number }> | undefined;
 
     await Promise.all(
-      shoppers.map((shopper) =>
-        checkOut(shopper, instances, {
+      deployment.shoppers.map((shopper) =>
+        checkOut(shopper, deployment.instances, {
           clock,
           onAnswer: (_, answer) => {
             if (answer.kind === 'network' || ++answered < KILL_AFTER_ANSWERS || killedAt !== undefined) return;
             killedAt = clock.now();
             a.kill('SIGKILL');
             // What was mid-checkout at that moment (on either instance): A's share is left for B to finish.
-            inFlight = db
+            inFlight = deployment.db
               .query<{ orders: number; attempts: number }>(
                 `SELECT (SELECT count(*)::int FROM "order" WHERE status = 'CHECKOUT') AS orders,
                         (SELECT count(*)::int FROM checkout_attempt WHERE finished_at IS NULL) AS attempts`,
@@ -85,12 +58,14 @@ describe.skipIf(!ON_SERVER || !REDIS_URL)('an instance killed mid-checkout (two 
     );
     const loadMs = clock.now();
     await a.whenExited;
-    const settled = await settle(db);
-    const { violations, figures } = await checkInvariants(db, shoppers, [variant]);
+    const settled = await settle(deployment.db);
+    const { violations, figures } = await checkInvariants(deployment.db, deployment.shoppers, [deployment.variant]);
 
-    const told = figuresOf(shoppers);
-    const hit = shoppers.filter((s) => s.answers.some((answer) => answer.kind === 'network'));
-    const afterKill = shoppers.flatMap((s) => s.answers).filter((answer) => answer.at >= (killedAt ?? Infinity));
+    const told = figuresOf(deployment.shoppers);
+    const hit = deployment.shoppers.filter((s) => s.answers.some((answer) => answer.kind === 'network'));
+    const afterKill = deployment.shoppers
+      .flatMap((s) => s.answers)
+      .filter((answer) => answer.at >= (killedAt ?? Infinity));
     report('checkout under SIGKILL', {
       ...told,
       kills: `1 (A, at ${killedAt} ms, after ${KILL_AFTER_ANSWERS} answers)`,
@@ -109,15 +84,15 @@ describe.skipIf(!ON_SERVER || !REDIS_URL)('an instance killed mid-checkout (two 
     expect(hit.length, 'some requests died with A').toBeGreaterThan(0);
     expect(violations).toEqual([]);
     // Every shopper was told something definite (an order, or a refusal), within its 30 s of retries.
-    expect(shoppers.filter((s) => !isDefinite(s.final)).map(answersOf)).toEqual([]);
+    expect(deployment.shoppers.filter((s) => !isDefinite(s.final)).map(answersOf)).toEqual([]);
     // B answered every retry sent to it after the kill, and no answer took much longer than the operation limit.
     expect(afterKill.filter((answer) => answer.instance === b.name && answer.kind === 'network')).toEqual([]);
-    const slow = shoppers
+    const slow = deployment.shoppers
       .flatMap((s) => s.answers)
       .filter((answer) => answer.kind !== 'network' && answer.ms > OPERATION_TIMEOUT_MS + 1_000);
     expect(slow).toEqual([]);
     expect(told.network.CLIENT_TIMEOUT ?? 0, `requests unanswered for ${CLIENT_TIMEOUT_MS} ms`).toBe(0);
-    // What the shoppers were told is what the database holds.
+    // What the deployment.shoppers were told is what the deployment.database holds.
     expect(told.paid).toBeLessThanOrEqual(STOCK);
     expect(told.paid).toBe(figures.visiblePaidOrders);
     expect(figures.stock[0]!.sold).toBe(told.paid);

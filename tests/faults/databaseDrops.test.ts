@@ -3,34 +3,25 @@
 // bursts through two instances; then the faults stop and the shoppers' retries (same key) run their course. Neither
 // process may die, every checkout must reach a final state, and the database must add up.
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, type TestDatabase } from '../support/testDatabase.js';
+import { describe, expect, it } from 'vitest';
 import {
   adminDatabaseUrl,
   checkInvariants,
   checkOut,
   databaseName,
-  deploymentEnv,
   figuresOf,
   gql,
   answersOf,
   isDefinite,
   ON_SERVER,
-  openPool,
-  prepareShoppers,
   printOutputOnFailure,
   REDIS_URL,
   report,
-  seedStoreSettings,
-  seedVariant,
   settle,
   sleep,
   startClock,
-  startInstances,
   terminateBackends,
-  type Instance,
-  type Shopper,
-  type Variant,
+  useDeployment,
 } from './support/index.js';
 
 const SHOPPERS = 60;
@@ -40,28 +31,10 @@ const FAULT_EVERY_MS = 250;
 const FAULTS_FOR_MS = 5_000;
 
 describe.skipIf(!ON_SERVER || !REDIS_URL)('database connections terminated under load (two instances)', () => {
-  let database: TestDatabase;
-  let db: ReturnType<typeof openPool>;
-  let instances: Instance[] = [];
-  let variant: Variant;
-  let shoppers: Shopper[];
+  const deployment = useDeployment({ stock: STOCK, shoppers: SHOPPERS });
 
-  beforeAll(async () => {
-    database = await createTestDatabase();
-    db = openPool(database.url);
-    instances = await startInstances(deploymentEnv(database.url));
-    await seedStoreSettings(db);
-    variant = await seedVariant(db, STOCK);
-    shoppers = await prepareShoppers(instances, variant, SHOPPERS);
-  });
-  afterAll(async () => {
-    await Promise.all(instances.map((instance) => instance.stop()));
-    await db?.end();
-    await database?.drop();
-  });
-
-  it(`${SHOPPERS} shoppers in ${BURSTS} bursts while every connection is terminated every ${FAULT_EVERY_MS} ms for ${FAULTS_FOR_MS / 1000} s`, async () => {
-    printOutputOnFailure(() => instances);
+  it(`${SHOPPERS} deployment.shoppers in ${BURSTS} bursts while every connection is terminated every ${FAULT_EVERY_MS} ms for ${FAULTS_FOR_MS / 1000} s`, async () => {
+    printOutputOnFailure(() => deployment.instances);
     const admin = new pg.Client({ connectionString: adminDatabaseUrl() });
     await admin.connect();
     const clock = startClock();
@@ -70,7 +43,7 @@ describe.skipIf(!ON_SERVER || !REDIS_URL)('database connections terminated under
     try {
       const faults = (async () => {
         while (clock.now() < FAULTS_FOR_MS) {
-          terminated += await terminateBackends(admin, databaseName(database.url));
+          terminated += await terminateBackends(admin, databaseName(deployment.database.url));
           rounds++;
           await sleep(FAULT_EVERY_MS);
         }
@@ -78,9 +51,9 @@ describe.skipIf(!ON_SERVER || !REDIS_URL)('database connections terminated under
       // The bursts all start inside the fault window; each shopper retries (same key) until it has a final answer.
       const perBurst = SHOPPERS / BURSTS;
       const gap = (FAULTS_FOR_MS - 1_000) / BURSTS;
-      const checkouts = shoppers.map(async (shopper, i) => {
+      const checkouts = deployment.shoppers.map(async (shopper, i) => {
         await sleep(Math.floor(i / perBurst) * gap);
-        return checkOut(shopper, instances, { clock });
+        return checkOut(shopper, deployment.instances, { clock });
       });
       await faults;
       await Promise.all(checkouts);
@@ -88,10 +61,10 @@ describe.skipIf(!ON_SERVER || !REDIS_URL)('database connections terminated under
       await admin.end();
     }
     const loadMs = clock.now();
-    const settled = await settle(db);
-    const { violations, figures } = await checkInvariants(db, shoppers, [variant]);
-    const told = figuresOf(shoppers);
-    report('checkout while the database drops its connections', {
+    const settled = await settle(deployment.db);
+    const { violations, figures } = await checkInvariants(deployment.db, deployment.shoppers, [deployment.variant]);
+    const told = figuresOf(deployment.shoppers);
+    report('checkout while the deployment.database drops its connections', {
       ...told,
       faults: `${rounds} rounds, ${terminated} backends terminated in ${FAULTS_FOR_MS} ms`,
       'load took': `${loadMs} ms`,
@@ -103,14 +76,14 @@ describe.skipIf(!ON_SERVER || !REDIS_URL)('database connections terminated under
     });
 
     expect(terminated, 'the faults hit the servers').toBeGreaterThan(0);
-    expect(instances.map((instance) => [instance.name, instance.exited])).toEqual(
-      instances.map((instance) => [instance.name, false]),
+    expect(deployment.instances.map((instance) => [instance.name, instance.exited])).toEqual(
+      deployment.instances.map((instance) => [instance.name, false]),
     );
     expect(violations).toEqual([]);
-    expect(shoppers.filter((s) => !isDefinite(s.final)).map(answersOf)).toEqual([]);
+    expect(deployment.shoppers.filter((s) => !isDefinite(s.final)).map(answersOf)).toEqual([]);
     expect(told.paid).toBe(figures.visiblePaidOrders);
-    // Both instances serve again, reading the database, without a restart.
-    for (const instance of instances) {
+    // Both deployment.instances serve again, reading the deployment.database, without a restart.
+    for (const instance of deployment.instances) {
       expect(await gql(instance, '{ products(first: 1) { totalCount } }')).toEqual({
         products: { totalCount: expect.any(Number) },
       });

@@ -6,7 +6,8 @@ import { expect } from 'vitest';
 import { seedStoreSettings } from '../../src/db/seed/store.js';
 import { databaseIdOf, toGlobalId } from '../../src/graphql/globalId.js';
 import { BERLIN } from './fixtures.js';
-import type { GraphQLResponse, TestServer } from './testServer.js';
+import { signWebhook } from '../../src/modules/payment/webhookSignature.js';
+import { TEST_WEBHOOK_SECRET, type GraphQLResponse, type TestServer } from './testServer.js';
 
 export type Input = Record<string, unknown>;
 export interface Money {
@@ -217,3 +218,54 @@ export const outcome = (res: GraphQLResponse) => ({
   data: res.data,
   codes: res.errors?.map((e) => e.extensions?.code),
 });
+
+export const ISO_DATE = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
+
+/** An OrderEvent as the API shows it. */
+export const orderEvent = (kind: string, from: string | null, to: string, note: string | null = null) => ({
+  kind,
+  from,
+  to,
+  note,
+  createdAt: expect.stringMatching(ISO_DATE),
+});
+
+/** The events of a checkout whose card was approved. */
+export const AUTHORIZED_EVENTS = [
+  orderEvent('STATUS', null, 'CHECKOUT'),
+  orderEvent('STATUS', 'CHECKOUT', 'OPEN', 'payment authorized'),
+  orderEvent('FINANCIAL', 'PENDING', 'AUTHORIZED', 'payment authorized'),
+];
+
+/** A processor event's body, with an event ID of its own. */
+export const webhookBody = (type: string, reference: string | null, amount: number) =>
+  JSON.stringify({ id: `evt_${randomUUID()}`, type, reference, amount });
+
+/** A delivery to POST /webhooks/payments/<provider>, signed with the test secret unless `signature` is given. */
+export async function deliverWebhook(
+  server: TestServer,
+  { body, signature = signWebhook(TEST_WEBHOOK_SECRET, body), provider = 'sandbox' }: WebhookDelivery,
+) {
+  const response = await fetch(new URL(`/webhooks/payments/${provider}`, server.url), {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'agora-signature': signature },
+    body,
+  });
+  return { status: response.status, body: await response.json(), retryAfter: response.headers.get('retry-after') };
+}
+
+export interface WebhookDelivery {
+  body: string;
+  signature?: string;
+  provider?: string;
+}
+
+/** Polls `read` every 20 ms, up to 5 s, until `done` holds; returns the last value. */
+export async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean): Promise<T> {
+  let value = await read();
+  for (let i = 0; i < 250 && !done(value); i++) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    value = await read();
+  }
+  return value;
+}

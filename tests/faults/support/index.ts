@@ -4,3 +4,4 @@
 export * from './processes.js';
 export * from './database.js';
 export * from './shoppers.js';
+export * from './deployment.js';
