@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditLogEntry } from '../src/generated/prisma/client.js';
 import { hashPassword } from '../src/auth/passwords.js';
 import { parseGlobalId, toGlobalId } from '../src/graphql/globalId.js';
+import { commerce } from './support/commerce.js';
 import { walkPages } from './support/paging.js';
 import { startTestServer, type GraphQLResponse, type TestServer } from './support/testServer.js';
 
@@ -14,6 +15,7 @@ let server: TestServer;
 let admin: { id: string; gid: string; token: string };
 let staff: { id: string; gid: string; token: string };
 let customer: { id: string; gid: string; token: string };
+let shop: ReturnType<typeof commerce>;
 
 async function signedIn(role: 'CUSTOMER' | 'STAFF' | 'ADMIN') {
   const { accountId } = await server.sessionFor(role);
@@ -22,6 +24,7 @@ async function signedIn(role: 'CUSTOMER' | 'STAFF' | 'ADMIN') {
 
 beforeAll(async () => {
   server = await startTestServer({ countStatements: true });
+  shop = commerce(server);
   admin = await signedIn('ADMIN');
   staff = await signedIn('STAFF');
   customer = await signedIn('CUSTOMER');
@@ -69,19 +72,6 @@ async function makeCategory() {
   const slug = unique('category');
   const category = await server.prisma.category.create({ data: { name: slug, slug } });
   return toGlobalId('Category', category.id);
-}
-
-async function makeVariant(onHand = 10) {
-  const slug = unique('product');
-  const product = await server.prisma.product.create({
-    data: {
-      title: slug,
-      slug,
-      variants: { create: { sku: unique('SKU'), title: 'Default', priceAmount: 1000, stockOnHand: onHand } },
-    },
-    include: { variants: true },
-  });
-  return toGlobalId('ProductVariant', product.variants[0]!.id);
 }
 
 const CREATE_PRODUCT = `mutation CreateHoodie($input: ProductCreateInput!) {
@@ -158,7 +148,7 @@ describe('what a staff mutation records', () => {
   });
 
   it('keeps the request ID the client sent in x-request-id', async () => {
-    const variantId = await makeVariant();
+    const variantId = (await shop.variant({ stock: 10 })).gid;
     const { result: res, rows } = await recorded(() =>
       post(ADJUST, { input: { variantId, delta: 1, reason: 'delivery' } }, staff.token, {
         'x-request-id': 'audit-trace-42',
@@ -239,7 +229,7 @@ describe('what a staff mutation records', () => {
   });
 
   it('several fields in one request: one row each, in order, written with a single INSERT', async () => {
-    const variantId = await makeVariant(5);
+    const variantId = (await shop.variant({ stock: 5 })).gid;
     const unknown = toGlobalId('ProductVariant', randomUUID());
     const document = `mutation Batch($ok: InventoryAdjustInput!, $missing: InventoryAdjustInput!) {
       first: inventoryAdjust(input: $ok) { userErrors { code } }
@@ -289,7 +279,7 @@ describe('what a staff mutation records', () => {
   });
 
   it('the response waits for the write', async () => {
-    const variantId = await makeVariant(3);
+    const variantId = (await shop.variant({ stock: 3 })).gid;
     // every INSERT into the table now takes 400 ms longer
     await server.prisma.$executeRawUnsafe(
       'CREATE FUNCTION audit_slow_write() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_sleep(0.4); RETURN NULL; END $$',
@@ -310,7 +300,7 @@ describe('what a staff mutation records', () => {
   });
 
   it("a write that fails does not turn the mutation's answer into an error", async () => {
-    const variantId = await makeVariant(3);
+    const variantId = (await shop.variant({ stock: 3 })).gid;
     await server.prisma.$executeRawUnsafe('ALTER TABLE audit_log_entry RENAME TO audit_log_entry_away');
     let res: GraphQLResponse;
     try {
@@ -338,7 +328,7 @@ describe('what a staff mutation records', () => {
 
 describe('what is not recorded', () => {
   it("customers' and guests' mutations, allowed or refused, and staff queries", async () => {
-    const variantId = await makeVariant();
+    const variantId = (await shop.variant({ stock: 10 })).gid;
     const { rows } = await recorded(async () => {
       const calls = [
         post('mutation { customerUpdate(input: { firstName: "Ada" }) { userErrors { code } } }', {}, customer.token),
@@ -506,7 +496,7 @@ describe('auditLog', () => {
   beforeAll(async () => {
     // A member of staff of its own, with a known history: 3 successes, 2 rejections, 2 failures.
     lister = await signedIn('STAFF');
-    const variantId = await makeVariant(100);
+    const variantId = (await shop.variant({ stock: 100 })).gid;
     const unknown = toGlobalId('ProductVariant', randomUUID());
     for (const input of [
       { variantId, delta: -1, reason: 'a' },

@@ -4,14 +4,17 @@ import { randomUUID } from 'node:crypto';
 import { SignJWT, type JWTPayload } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toGlobalId } from '../src/graphql/globalId.js';
+import { commerce } from './support/commerce.js';
 import { startTestServer, TEST_SECRET, type TestServer } from './support/testServer.js';
 import { catalogState } from './support/catalogState.js';
 
 let server: TestServer;
 const tokens: Record<'CUSTOMER' | 'STAFF' | 'ADMIN', string> = { CUSTOMER: '', STAFF: '', ADMIN: '' };
+let shop: ReturnType<typeof commerce>;
 
 beforeAll(async () => {
   server = await startTestServer();
+  shop = commerce(server);
   for (const role of ['CUSTOMER', 'STAFF', 'ADMIN'] as const) tokens[role] = await server.tokenFor(role);
 });
 afterAll(() => server?.close());
@@ -30,15 +33,6 @@ async function makeCategory() {
 async function makeProduct() {
   const slug = unique('product');
   return toGlobalId('Product', (await server.prisma.product.create({ data: { title: slug, slug } })).id);
-}
-
-async function makeVariant() {
-  const slug = unique('product');
-  const product = await server.prisma.product.create({
-    data: { title: slug, slug, variants: { create: { sku: unique('SKU'), title: 'Default', priceAmount: 100 } } },
-    include: { variants: true },
-  });
-  return toGlobalId('ProductVariant', product.variants[0]!.id);
 }
 
 const databaseState = () => catalogState(server.prisma);
@@ -75,13 +69,13 @@ const MUTATIONS = [
     name: 'productVariantUpdate',
     type: 'ProductVariantUpdateInput',
     object: 'productVariant { id }',
-    input: async () => ({ id: await makeVariant(), price: '2.00' }),
+    input: async () => ({ id: (await shop.variant({ price: 100, stock: 0 })).gid, price: '2.00' }),
   },
   {
     name: 'productVariantDelete',
     type: 'ProductVariantDeleteInput',
     object: 'deletedProductVariantId',
-    input: async () => ({ id: await makeVariant() }),
+    input: async () => ({ id: (await shop.variant({ price: 100, stock: 0 })).gid }),
   },
   {
     name: 'categoryCreate',

@@ -5,16 +5,19 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seedStoreSettings } from '../src/db/seed/store.js';
 import { toGlobalId } from '../src/graphql/globalId.js';
+import { commerce, type Variant } from './support/commerce.js';
 import { startTestServer, type GraphQLResponse, type TestServer } from './support/testServer.js';
 import { BERLIN } from './support/fixtures.js';
 
 let server: TestServer;
 let staff: string;
+let shop: ReturnType<typeof commerce>;
 /** The demo shipping methods' global IDs, by name. */
 let method: Record<'Standard' | 'Express' | 'Free local pickup', string>;
 
 beforeAll(async () => {
   server = await startTestServer();
+  shop = commerce(server);
   await seedStoreSettings(server.prisma);
   staff = await server.tokenFor('STAFF');
   const rows = await server.prisma.shippingMethod.findMany();
@@ -123,32 +126,9 @@ async function attemptRead(query: string, id: string, token?: string) {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// Fixtures: variants with known prices and stock, written straight to the database
+// Fixtures: variants with known prices and stock come from shop.variant
 
-interface Variant {
-  id: string;
-  sku: string;
-}
-
-let serial = 0;
-
-async function makeVariant({ price, stock = 100, reserved = 0 }: { price: number; stock?: number; reserved?: number }) {
-  const sku = `CART-${++serial}`;
-  const product = await server.prisma.product.create({
-    data: {
-      title: `Product ${sku}`,
-      slug: sku.toLowerCase(),
-      variants: {
-        create: { sku, title: 'Default', priceAmount: price, stockOnHand: stock, stockReserved: reserved },
-      },
-    },
-    include: { variants: true },
-  });
-  const { id } = product.variants[0]!;
-  return { id: toGlobalId('ProductVariant', id), sku } satisfies Variant;
-}
-
-const line = (variant: Variant, quantity: number) => ({ variantId: variant.id, quantity });
+const line = (variant: Variant, quantity: number) => ({ variantId: variant.gid, quantity });
 
 /** A new cart with these lines, as a guest or as `token`'s holder. */
 const newCart = (lines: [Variant, number][], token?: string) =>
@@ -238,8 +218,8 @@ describe('cartCreate', () => {
   });
 
   it('starts with lines in the order given, priced from the catalog, and the email in lower case', async () => {
-    const mug = await makeVariant({ price: 1999 });
-    const pen = await makeVariant({ price: 250 });
+    const mug = await shop.variant({ price: 1999 });
+    const pen = await shop.variant({ price: 250 });
     const cart = await succeeds('cartCreate', {
       lines: [line(pen, 3), line(mug, 2)],
       email: '  Buyer@Example.TEST ',
@@ -251,13 +231,13 @@ describe('cartCreate', () => {
         {
           id: expect.any(String),
           quantity: 3,
-          merchandise: { id: pen.id, sku: pen.sku },
+          merchandise: { id: pen.gid, sku: pen.sku },
           cost: { unitPrice: usd('2.50'), subtotal: usd('7.50') },
         },
         {
           id: expect.any(String),
           quantity: 2,
-          merchandise: { id: mug.id, sku: mug.sku },
+          merchandise: { id: mug.gid, sku: mug.sku },
           cost: { unitPrice: usd('19.99'), subtotal: usd('39.98') },
         },
       ],
@@ -275,7 +255,7 @@ describe('cartCreate', () => {
   });
 
   it('creates no cart when one of its lines is refused', async () => {
-    const mug = await makeVariant({ price: 1000, stock: 2 });
+    const mug = await shop.variant({ price: 1000, stock: 2 });
     await rejects('cartCreate', { lines: [line(mug, 1), line(mug, 2)] }, [
       { field: ['input', 'lines', '1', 'quantity'], code: 'INSUFFICIENT_STOCK', message: 'Only 2 available.' },
     ]);
@@ -284,7 +264,7 @@ describe('cartCreate', () => {
 
 describe('reading a cart', () => {
   it('lets anyone holding a guest cart’s ID read it through cart(id:) and node(id:)', async () => {
-    const mug = await makeVariant({ price: 1000 });
+    const mug = await shop.variant({ price: 1000 });
     const cart = await newCart([[mug, 2]]);
     const customer = await server.tokenFor('CUSTOMER');
     for (const token of [undefined, customer, staff]) {
@@ -317,9 +297,9 @@ describe('reading a cart', () => {
 describe('cartLinesAdd', () => {
   it('adds new variants after the existing lines and raises the quantity of a variant already in the cart', async () => {
     const [mug, pen, cap] = await Promise.all([
-      makeVariant({ price: 1000 }),
-      makeVariant({ price: 200 }),
-      makeVariant({ price: 1500 }),
+      shop.variant({ price: 1000 }),
+      shop.variant({ price: 200 }),
+      shop.variant({ price: 1500 }),
     ]);
     const created = await newCart([
       [mug, 1],
@@ -338,15 +318,15 @@ describe('cartLinesAdd', () => {
   });
 
   it('sums the same variant named twice in one call', async () => {
-    const mug = await makeVariant({ price: 1000 });
+    const mug = await shop.variant({ price: 1000 });
     const { id } = await succeeds('cartCreate', {});
     const cart = await succeeds('cartLinesAdd', { cartId: id, lines: [line(mug, 20), line(mug, 30)] });
     expect(linesOf(cart)).toEqual([[mug.sku, 50]]);
   });
 
   it('accepts exactly 50 units of a line and exactly the available stock', async () => {
-    const plenty = await makeVariant({ price: 100, stock: 60 });
-    const scarce = await makeVariant({ price: 100, stock: 10, reserved: 3 });
+    const plenty = await shop.variant({ price: 100, stock: 60 });
+    const scarce = await shop.variant({ price: 100, stock: 10, reserved: 3 });
     const created = await newCart([
       [plenty, 45],
       [scarce, 4],
@@ -369,11 +349,11 @@ describe('cartLinesAdd', () => {
     let empty: Variant;
     beforeAll(async () => {
       [plenty, spare, scarce, gone, empty] = await Promise.all([
-        makeVariant({ price: 100, stock: 100 }),
-        makeVariant({ price: 100, stock: 100 }),
-        makeVariant({ price: 100, stock: 10, reserved: 3 }),
-        makeVariant({ price: 100, stock: 4, reserved: 4 }),
-        makeVariant({ price: 100, stock: 0 }),
+        shop.variant({ price: 100, stock: 100 }),
+        shop.variant({ price: 100, stock: 100 }),
+        shop.variant({ price: 100, stock: 10, reserved: 3 }),
+        shop.variant({ price: 100, stock: 4, reserved: 4 }),
+        shop.variant({ price: 100, stock: 0 }),
       ]);
       cartId = (
         await newCart([
@@ -435,9 +415,9 @@ describe('cartLinesAdd', () => {
 describe('cartLinesUpdate', () => {
   it('sets new quantities and removes the lines set to 0, keeping the order', async () => {
     const [mug, pen, cap] = await Promise.all([
-      makeVariant({ price: 1000 }),
-      makeVariant({ price: 200 }),
-      makeVariant({ price: 1500 }),
+      shop.variant({ price: 1000 }),
+      shop.variant({ price: 200 }),
+      shop.variant({ price: 1500 }),
     ]);
     const created = await newCart([
       [mug, 1],
@@ -466,8 +446,8 @@ describe('cartLinesUpdate', () => {
     let otherCartLine: string;
     beforeAll(async () => {
       const [plenty, scarce] = await Promise.all([
-        makeVariant({ price: 100, stock: 100 }),
-        makeVariant({ price: 100, stock: 10, reserved: 3 }),
+        shop.variant({ price: 100, stock: 100 }),
+        shop.variant({ price: 100, stock: 10, reserved: 3 }),
       ]);
       cart = await newCart([
         [plenty, 1],
@@ -516,9 +496,9 @@ describe('cartLinesUpdate', () => {
 describe('cartLinesRemove', () => {
   it('removes the lines given, keeping the order of the rest, and leaves other carts alone', async () => {
     const [mug, pen, cap] = await Promise.all([
-      makeVariant({ price: 1000 }),
-      makeVariant({ price: 200 }),
-      makeVariant({ price: 1500 }),
+      shop.variant({ price: 1000 }),
+      shop.variant({ price: 200 }),
+      shop.variant({ price: 1500 }),
     ]);
     const created = await newCart([
       [mug, 1],
@@ -704,7 +684,7 @@ describe('cost', () => {
   let mug: Variant;
   let print: Variant;
   beforeAll(async () => {
-    [mug, print] = await Promise.all([makeVariant({ price: 2000 }), makeVariant({ price: 1251 })]);
+    [mug, print] = await Promise.all([shop.variant({ price: 2000 }), shop.variant({ price: 1251 })]);
   });
   const twoLines = () =>
     newCart([
@@ -745,7 +725,7 @@ describe('cost', () => {
   });
 
   it('follows the catalog’s prices: a client never sends one', async () => {
-    const tee = await makeVariant({ price: 1000 });
+    const tee = await shop.variant({ price: 1000 });
     const cart = await newCart([[tee, 3]]);
     await succeeds('cartBuyerIdentityUpdate', { cartId: cart.id, shippingAddress: berlin() });
     await succeeds('cartShippingMethodSelect', { cartId: cart.id, shippingMethodId: method.Standard });
@@ -753,10 +733,10 @@ describe('cost', () => {
     const res = await server.gql(
       `mutation ($input: ProductVariantUpdateInput!) {
         productVariantUpdate(input: $input) { productVariant { id } userErrors { field message code } } }`,
-      { input: { id: tee.id, price: '12.50' } },
+      { input: { id: tee.gid, price: '12.50' } },
       staff,
     );
-    expect(res.data.productVariantUpdate).toEqual({ productVariant: { id: tee.id }, userErrors: [] });
+    expect(res.data.productVariantUpdate).toEqual({ productVariant: { id: tee.gid }, userErrors: [] });
     const repriced = await readCart(cart.id);
     expect(repriced!.lines[0]!.cost).toEqual({ unitPrice: usd('12.50'), subtotal: usd('37.50') });
     // (3750 + 499) × 19 % = 807.31
@@ -781,7 +761,7 @@ describe('a customer’s cart', () => {
   let cart: Cart;
   let pen: Variant;
   beforeAll(async () => {
-    pen = await makeVariant({ price: 300 });
+    pen = await shop.variant({ price: 300 });
     owner = await server.tokenFor('CUSTOMER');
     other = await server.tokenFor('CUSTOMER');
     cart = await newCart([[pen, 1]], owner);
@@ -859,9 +839,9 @@ describe('merging a guest cart at sign-in', () => {
   let cap: Variant;
   beforeAll(async () => {
     [mug, pen, cap] = await Promise.all([
-      makeVariant({ price: 1000 }),
-      makeVariant({ price: 200 }),
-      makeVariant({ price: 1500 }),
+      shop.variant({ price: 1000 }),
+      shop.variant({ price: 200 }),
+      shop.variant({ price: 1500 }),
     ]);
   });
 
@@ -895,7 +875,7 @@ describe('merging a guest cart at sign-in', () => {
 
   it('appends the guest’s new lines in the order they were added to the guest cart', async () => {
     const customer = await signUp();
-    const extra = await Promise.all([1, 2, 3, 4, 5].map(() => makeVariant({ price: 100 })));
+    const extra = await Promise.all([1, 2, 3, 4, 5].map(() => shop.variant({ price: 100 })));
     await newCart([[mug, 1]], customer.token);
     const guest = await newCart(extra.slice(0, 3).map((variant) => [variant, 1]));
     await succeeds('cartLinesAdd', { cartId: guest.id, lines: extra.slice(3).map((variant) => line(variant, 1)) });

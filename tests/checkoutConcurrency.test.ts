@@ -5,22 +5,22 @@
 // (DATABASE_URL) they truly race.
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { seedStoreSettings } from '../src/db/seed/store.js';
 import type { Prisma } from '../src/generated/prisma/client.js';
 import { databaseIdOf, toGlobalId } from '../src/graphql/globalId.js';
+import { commerce, newKey, type UserError, type Variant } from './support/commerce.js';
 import { startTestServer, type GraphQLResponse, type TestServer } from './support/testServer.js';
-import { BERLIN } from './support/fixtures.js';
 
 const REAL_POSTGRES = Boolean(process.env.DATABASE_URL);
 const SHOPPERS = 200;
 
 let server: TestServer;
+let shop: ReturnType<typeof commerce>;
 /** What a cart built through the API stores for its buyer: a Berlin address and the Standard method. */
 let buyer: Awaited<ReturnType<typeof buyerFieldsFromTheApi>>;
 
 beforeAll(async () => {
   server = await startTestServer();
-  await seedStoreSettings(server.prisma);
+  shop = commerce(server);
   buyer = await buyerFieldsFromTheApi();
 });
 afterAll(() => server?.close());
@@ -28,15 +28,6 @@ afterAll(() => server?.close());
 // ---------------------------------------------------------------------------------------------------------------
 // GraphQL plumbing
 
-const USER_ERRORS = 'userErrors { field message code }';
-const CHECKOUT = `mutation ($input: CheckoutCompleteInput!) {
-  checkoutComplete(input: $input) { order { id number status financialStatus lines { sku quantity } } ${USER_ERRORS} } }`;
-
-interface UserError {
-  field: string[] | null;
-  code: string;
-  message: string;
-}
 interface Payload {
   order: {
     id: string;
@@ -46,14 +37,6 @@ interface Payload {
     lines: { sku: string; quantity: number }[];
   } | null;
   userErrors: UserError[];
-}
-
-const newKey = () => `race-${randomUUID()}`;
-
-function checkout(cart: Cart, { card = 'tok_visa', key = newKey() }: { card?: string; key?: string } = {}) {
-  return server.gql(CHECKOUT, {
-    input: { cartId: cart.gid, payment: { provider: 'sandbox', token: card }, idempotencyKey: key },
-  });
 }
 
 /** Sends every request at once and waits for all of them: the responses, in order, and how long it took. */
@@ -79,59 +62,16 @@ const insufficient = (sku: string): UserError => ({
 // ---------------------------------------------------------------------------------------------------------------
 // Fixtures: variants, and carts ready for checkout written straight to the database
 
-interface Variant {
-  id: string;
-  sku: string;
-}
 interface Cart {
   gid: string;
   email: string;
 }
 
-let serial = 0;
-
-async function makeVariant(stock: number, price = 1000): Promise<Variant> {
-  const sku = `RACE-${++serial}`;
-  const product = await server.prisma.product.create({
-    data: {
-      title: `Product ${sku}`,
-      slug: sku.toLowerCase(),
-      variants: { create: { sku, title: 'Default', priceAmount: price, stockOnHand: stock } },
-    },
-    include: { variants: true },
-  });
-  return { id: product.variants[0]!.id, sku };
-}
-
 /** Builds one cart through cartCreate, cartBuyerIdentityUpdate and cartShippingMethodSelect, and returns the buyer
  * fields it stored, for the carts below to copy. */
 async function buyerFieldsFromTheApi() {
-  const standard = await server.prisma.shippingMethod.findUniqueOrThrow({ where: { name: 'Standard' } });
-  const steps: [string, string, Record<string, unknown>][] = [
-    ['cartCreate', 'CartCreateInput', { email: 'template@example.test' }],
-    [
-      'cartBuyerIdentityUpdate',
-      'CartBuyerIdentityUpdateInput',
-      {
-        shippingAddress: BERLIN,
-      },
-    ],
-    [
-      'cartShippingMethodSelect',
-      'CartShippingMethodSelectInput',
-      { shippingMethodId: toGlobalId('ShippingMethod', standard.id) },
-    ],
-  ];
-  let cartId: string | undefined;
-  for (const [name, type, input] of steps) {
-    const res = await server.gql(
-      `mutation ($input: ${type}!) { ${name}(input: $input) { cart { id } ${USER_ERRORS} } }`,
-      { input: { ...input, ...(cartId && { cartId }) } },
-    );
-    expect(res.data[name].userErrors).toEqual([]);
-    cartId = res.data[name].cart.id;
-  }
-  const row = await server.prisma.cart.delete({ where: { id: databaseIdOf(cartId!, 'Cart')! } });
+  const cartId = await shop.cart([], { email: 'template@example.test' });
+  const row = await server.prisma.cart.delete({ where: { id: databaseIdOf(cartId, 'Cart')! } });
   return { shippingAddress: row.shippingAddress as Prisma.InputJsonObject, shippingMethodId: row.shippingMethodId! };
 }
 
@@ -150,12 +90,6 @@ async function prepareCarts(lineLists: [Variant, number][][]): Promise<Cart[]> {
 }
 
 // Database reads
-
-const stockOf = (variant: Variant) =>
-  server.prisma.productVariant.findUniqueOrThrow({
-    where: { id: variant.id },
-    select: { stockOnHand: true, stockReserved: true },
-  });
 
 /** Every order row with a line of `variant` (hidden ones too), with its lines and payments. */
 const ordersWith = (variant: Variant) =>
@@ -192,16 +126,16 @@ const tally = (values: string[]) =>
 describe('concurrent checkouts', () => {
   it(`${SHOPPERS} shoppers, 10 units: exactly 10 orders placed, every other shopper refused, nobody charged without an order`, async () => {
     const stock = 10;
-    const variant = await makeVariant(stock, 2500);
+    const variant = await shop.variant({ stock, price: 2500 });
     const carts = await prepareCarts(Array.from({ length: SHOPPERS }, () => [[variant, 1]]));
     const keys = carts.map(() => newKey());
 
-    const { responses, elapsed } = await race(carts.map((cart, i) => () => checkout(cart, { key: keys[i] })));
+    const { responses, elapsed } = await race(carts.map((cart, i) => () => shop.checkout(cart.gid, { key: keys[i] })));
 
     const payloads = payloadsOf(responses);
     const paid = payloads.filter((payload) => payload.order);
     const refused = payloads.filter((payload) => !payload.order);
-    const final = await stockOf(variant);
+    const final = await shop.stockOf(variant);
     console.log(
       `checkout race (${REAL_POSTGRES ? 'PostgreSQL' : 'PGlite'}): ${SHOPPERS} shoppers, stock ${stock}, ` +
         `${paid.length} orders placed, final stock ${final.stockOnHand} on hand / ${final.stockReserved} reserved, ` +
@@ -256,28 +190,32 @@ describe('concurrent checkouts', () => {
   it('tells every refused shopper how much was left when the checkout was refused', async () => {
     const rounds = await Promise.all(
       [1, 2, 3].map(async () => {
-        const variant = await makeVariant(5);
+        const variant = await shop.variant({ stock: 5, sku: 'RACE' });
         const carts = await prepareCarts(Array.from({ length: 50 }, () => [[variant, 1]]));
         return { variant, carts };
       }),
     );
 
-    const { responses } = await race(rounds.flatMap(({ carts }) => carts.map((cart) => () => checkout(cart))));
+    const { responses } = await race(rounds.flatMap(({ carts }) => carts.map((cart) => () => shop.checkout(cart.gid))));
 
     const refusals = payloadsOf(responses).flatMap((payload) => payload.userErrors);
     console.log(
-      `refusal messages: ${JSON.stringify(tally(refusals.map((e) => e.message.replace(/^RACE-\d+/, 'SKU'))))}`,
+      `refusal messages: ${JSON.stringify(tally(refusals.map((e) => e.message.replace(/^RACE-[0-9a-f]{8}-\d+/, 'SKU'))))}`,
     );
     expect(refusals).toHaveLength(3 * 45);
     // each shopper wanted 1 unit: whoever is refused was refused because none was left
-    expect(refusals.map((e) => e.message.replace(/^RACE-\d+/, 'SKU'))).toEqual(
+    expect(refusals.map((e) => e.message.replace(/^RACE-[0-9a-f]{8}-\d+/, 'SKU'))).toEqual(
       refusals.map(() => 'SKU: only 0 available.'),
     );
   });
 
   it('60 shoppers buying 2 or 3 of 3 variants in random line orders: no deadlock, no variant oversold', async () => {
     const stock = 15;
-    const variants = [await makeVariant(stock, 1000), await makeVariant(stock, 1500), await makeVariant(stock, 2000)];
+    const variants = [
+      await shop.variant({ stock, price: 1000 }),
+      await shop.variant({ stock, price: 1500 }),
+      await shop.variant({ stock, price: 2000 }),
+    ];
     const next = random(20261121);
     const lineLists = Array.from({ length: 60 }, () => {
       const shuffled = [...variants].sort(() => next() - 0.5);
@@ -285,13 +223,13 @@ describe('concurrent checkouts', () => {
     });
     const carts = await prepareCarts(lineLists);
 
-    const { responses, elapsed } = await race(carts.map((cart) => () => checkout(cart)));
+    const { responses, elapsed } = await race(carts.map((cart) => () => shop.checkout(cart.gid)));
 
     const payloads = payloadsOf(responses);
     const soldBy = (variant: Variant) =>
       payloads.filter((payload) => payload.order?.lines.some((line) => line.sku === variant.sku)).length;
     const sold = variants.map(soldBy);
-    const finals = await Promise.all(variants.map(stockOf));
+    const finals = await Promise.all(variants.map(shop.stockOf));
     console.log(
       `mixed-cart race (${REAL_POSTGRES ? 'PostgreSQL' : 'PGlite'}): 60 shoppers, 3 variants × ${stock}, ` +
         `${payloads.filter((p) => p.order).length} orders placed, sold ${sold.join('/')}, ` +
@@ -339,11 +277,13 @@ describe('concurrent checkouts', () => {
   });
 
   it('one checkout (one cart, one idempotency key) sent 20 times at once: one order, one payment', async () => {
-    const variant = await makeVariant(5);
+    const variant = await shop.variant({ stock: 5 });
     const [cart] = await prepareCarts([[[variant, 2]]]);
     const key = newKey();
 
-    const { responses, elapsed } = await race(Array.from({ length: 20 }, () => () => checkout(cart!, { key })));
+    const { responses, elapsed } = await race(
+      Array.from({ length: 20 }, () => () => shop.checkout(cart!.gid, { key })),
+    );
 
     const payloads = payloadsOf(responses);
     console.log(
@@ -356,17 +296,19 @@ describe('concurrent checkouts', () => {
     expect(orders.map((order) => [order.id, order.payments.map((p) => p.status)])).toEqual([
       [databaseIdOf(first.order!.id, 'Order'), ['AUTHORIZED']],
     ]);
-    expect(await stockOf(variant)).toEqual({ stockOnHand: 3, stockReserved: 0 });
+    expect(await shop.stockOf(variant)).toEqual({ stockOnHand: 3, stockReserved: 0 });
     expect(await server.prisma.checkoutAttempt.count({ where: { key } })).toBe(1);
     // one authorization at the processor, under the checkout's processor-side key
     expect(await server.prisma.sandboxCharge.count({ where: { idempotencyKey: `checkout:${key}` } })).toBe(1);
   });
 
   it('two completions of each of 5 carts at once, with different keys: one order per cart', async () => {
-    const variant = await makeVariant(100);
+    const variant = await shop.variant({ stock: 100 });
     const carts = await prepareCarts(Array.from({ length: 5 }, () => [[variant, 2]]));
 
-    const { responses, elapsed } = await race(carts.flatMap((cart) => [() => checkout(cart), () => checkout(cart)]));
+    const { responses, elapsed } = await race(
+      carts.flatMap((cart) => [() => shop.checkout(cart.gid), () => shop.checkout(cart.gid)]),
+    );
 
     const payloads = payloadsOf(responses);
     const losers = payloads.filter((payload) => !payload.order);
@@ -394,18 +336,20 @@ describe('concurrent checkouts', () => {
         [['OPEN', 'AUTHORIZED', ['AUTHORIZED']]],
       );
     }
-    expect(await stockOf(variant)).toEqual({ stockOnHand: 90, stockReserved: 0 });
+    expect(await shop.stockOf(variant)).toEqual({ stockOnHand: 90, stockReserved: 0 });
   });
 
   it('declined payments at once leave the stock exactly as it was, and use no order number', async () => {
-    const variant = await makeVariant(5);
+    const variant = await shop.variant({ stock: 5 });
     // another shopper's pending checkout holds one unit throughout
     await server.prisma.productVariant.update({ where: { id: variant.id }, data: { stockReserved: 1 } });
     const carts = await prepareCarts(Array.from({ length: 20 }, () => [[variant, 1]]));
     const lastNumber = await server.prisma.order.aggregate({ _max: { number: true } });
 
     const { responses, elapsed } = await race(
-      carts.map((cart, i) => () => checkout(cart, { card: i % 2 ? 'tok_card_declined' : 'tok_insufficient_funds' })),
+      carts.map(
+        (cart, i) => () => shop.checkout(cart.gid, { card: i % 2 ? 'tok_card_declined' : 'tok_insufficient_funds' }),
+      ),
     );
 
     const payloads = payloadsOf(responses);
@@ -422,7 +366,7 @@ describe('concurrent checkouts', () => {
       // while other declines hold their reservation for a moment, a shopper may find nothing left
       expect(payload).toEqual({ order: null, userErrors: [expect.toBeOneOf([declined, insufficient(variant.sku)])] });
     }
-    expect(await stockOf(variant)).toEqual({ stockOnHand: 5, stockReserved: 1 });
+    expect(await shop.stockOf(variant)).toEqual({ stockOnHand: 5, stockReserved: 1 });
     expect(await ledgerOf(variant)).toEqual([]);
     const orders = await ordersWith(variant);
     // each declined attempt is kept, hidden, for audit: an ABANDONED row without a number, its payment DECLINED
@@ -432,7 +376,7 @@ describe('concurrent checkouts', () => {
     expect(orders).toHaveLength(payloads.filter((p) => p.userErrors[0]!.code === 'PAYMENT_DECLINED').length);
     expect(await cartsLeft(carts)).toBe(20);
     // the next order placed takes the next number: the declines used none
-    const next = payloadsOf([await checkout(carts[0]!)])[0]!;
+    const next = payloadsOf([await shop.checkout(carts[0]!.gid)])[0]!;
     expect(next).toMatchObject({ order: { status: 'OPEN', financialStatus: 'AUTHORIZED' }, userErrors: [] });
     expect(next.order!.number).toBe(lastNumber._max.number! + 1);
   });

@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { databaseIdOf, toGlobalId } from '../src/graphql/globalId.js';
 import { catalogState } from './support/catalogState.js';
+import { commerce } from './support/commerce.js';
 import { walkPages } from './support/paging.js';
 import { startTestServer, type GraphQLResponse, type TestServer } from './support/testServer.js';
 
@@ -13,6 +14,7 @@ let staff: string;
 let staffId: string;
 let staffGid: string;
 let customer: string;
+let shop: ReturnType<typeof commerce>;
 
 beforeAll(async () => {
   server = await startTestServer();
@@ -20,6 +22,7 @@ beforeAll(async () => {
   staffGid = toGlobalId('Account', staffId);
   staff = await server.tokenFor('STAFF', { accountId: staffId });
   customer = await server.tokenFor('CUSTOMER');
+  shop = commerce(server);
 });
 afterAll(() => server?.close());
 
@@ -133,36 +136,6 @@ const denial = (code: 'FORBIDDEN' | 'UNAUTHENTICATED', path: (string | number)[]
 let serial = 0;
 const unique = (prefix: string) => `${prefix}-${++serial}`;
 
-/** A product with one variant holding this stock; `id` fixes the variant's ID, `categoryId` lists the product. */
-async function makeVariant(
-  onHand: number,
-  reserved = 0,
-  { id: variantId, categoryId }: { id?: string; categoryId?: string } = {},
-) {
-  const slug = unique('product');
-  const sku = unique('SKU');
-  const product = await server.prisma.product.create({
-    data: {
-      title: slug,
-      slug,
-      ...(categoryId && { categories: { create: { categoryId } } }),
-      variants: {
-        create: {
-          id: variantId,
-          sku,
-          title: 'Default',
-          priceAmount: 1000,
-          stockOnHand: onHand,
-          stockReserved: reserved,
-        },
-      },
-    },
-    include: { variants: true },
-  });
-  const { id } = product.variants[0]!;
-  return { id, gid: toGlobalId('ProductVariant', id), sku, productGid: toGlobalId('Product', product.id) };
-}
-
 const ISO_DATE = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
 const level = (onHand: number, reserved: number) => ({ onHand, reserved, available: onHand - reserved });
 const unknownVariant = () => toGlobalId('ProductVariant', randomUUID());
@@ -180,7 +153,7 @@ const entry = (reason: string, before: number, after: number) => ({
 
 describe('ProductVariant.inventory and inventoryHistory', () => {
   it('show staff the stock levels and an empty ledger', async () => {
-    const variant = await makeVariant(12, 5);
+    const variant = await shop.variant({ stock: 12, reserved: 5 });
     const res = await server.gql(
       `query ($id: ID!) { node(id: $id) { ... on ProductVariant {
         ${VARIANT} inventoryHistory(first: 5) { totalCount ${PAGE_INFO} edges { cursor } nodes { reason } } } } }`,
@@ -212,7 +185,7 @@ describe('ProductVariant.inventory and inventoryHistory', () => {
   it.each(OUTSIDERS.flatMap((outsider) => staffFields.map((field) => ({ ...outsider, ...field }))))(
     '$field is refused to $viewer with $code, and the rest of the variant stays readable',
     async ({ token, code, field, selection }) => {
-      const variant = await makeVariant(4, 1);
+      const variant = await shop.variant({ stock: 4, reserved: 1 });
       const document = (extra: string) =>
         `query ($id: ID!) { node(id: $id) { ... on ProductVariant { id sku availableForSale ${extra} } } }`;
 
@@ -231,7 +204,7 @@ describe('ProductVariant.inventory and inventoryHistory', () => {
   );
 
   it('availableForSale of the variant and its product follows available stock, on hand minus reserved', async () => {
-    const variant = await makeVariant(3);
+    const variant = await shop.variant({ stock: 3 });
     const read = async () => {
       const res = await server.gql(
         `query ($id: ID!) { node(id: $id) { ... on ProductVariant {
@@ -258,7 +231,7 @@ describe('ProductVariant.inventory and inventoryHistory', () => {
   it('products(filter: { availableForSale }) follows available stock, not stock on hand', async () => {
     const slug = unique('cat');
     const category = await server.prisma.category.create({ data: { name: slug, slug } });
-    const variant = await makeVariant(3, 0, { categoryId: category.id });
+    const variant = await shop.variant({ stock: 3, categoryId: category.id });
     const listed = async () => {
       const res = await server.gql(
         `query ($category: ID!) {
@@ -282,7 +255,7 @@ describe('ProductVariant.inventory and inventoryHistory', () => {
 
 describe('inventoryAdjust', () => {
   it('adds and takes stock, writing one ledger entry per change, newest first', async () => {
-    const variant = await makeVariant(10, 2);
+    const variant = await shop.variant({ stock: 10, reserved: 2 });
 
     expect(await changes('inventoryAdjust', { variantId: variant.gid, delta: 5, reason: 'delivery PO-1042' })).toEqual({
       id: variant.gid,
@@ -318,7 +291,7 @@ describe('inventoryAdjust', () => {
   });
 
   it('pages through the ledger with first/after and last/before', async () => {
-    const variant = await makeVariant(0);
+    const variant = await shop.variant({ stock: 0 });
     for (const delta of [1, 2, 3]) {
       await changes('inventoryAdjust', { variantId: variant.gid, delta, reason: `+${delta}` });
     }
@@ -388,12 +361,12 @@ describe('inventoryAdjust', () => {
   ];
 
   it.each(adjustRefusals)('refuses $name and writes nothing', async ({ input, error }) => {
-    const variant = await makeVariant(10, 2);
+    const variant = await shop.variant({ stock: 10, reserved: 2 });
     await refuses('inventoryAdjust', input(variant.gid), [error]);
   });
 
   it('refuses a delta that would overflow the stock, rather than failing internally', async () => {
-    const variant = await makeVariant(10);
+    const variant = await shop.variant({ stock: 10 });
     const before = await inventoryState();
     const res = await mutate('inventoryAdjust', { variantId: variant.gid, delta: 2_147_483_647, reason: 'typo' });
     expect({ errors: res.errors, data: res.data }).toEqual({
@@ -410,7 +383,7 @@ describe('inventoryAdjust', () => {
 
 describe('inventorySet', () => {
   it('sets the stock when compareQuantity matches, down to what is reserved', async () => {
-    const variant = await makeVariant(10, 3);
+    const variant = await shop.variant({ stock: 10, reserved: 3 });
 
     expect(
       await changes('inventorySet', {
@@ -431,7 +404,7 @@ describe('inventorySet', () => {
   });
 
   it('records "stock set" as the reason when none is given', async () => {
-    const variant = await makeVariant(5);
+    const variant = await shop.variant({ stock: 5 });
     await changes('inventorySet', { variantId: variant.gid, quantity: 6, compareQuantity: 5 });
     await changes('inventorySet', { variantId: variant.gid, quantity: 7, compareQuantity: 6, reason: null });
     expect(await stockOf(variant.id)).toEqual({ stockOnHand: 7, stockReserved: 0 });
@@ -491,7 +464,7 @@ describe('inventorySet', () => {
   ];
 
   it.each(setRefusals)('refuses $name and writes nothing', async ({ input, error }) => {
-    const variant = await makeVariant(10, 3);
+    const variant = await shop.variant({ stock: 10, reserved: 3 });
     await refuses('inventorySet', input(variant.gid), [error]);
   });
 });
@@ -579,16 +552,16 @@ describe('lowStockVariants', () => {
     });
 
   it('lists variants at or below the threshold, least available first then by ID, in pages without gaps', async () => {
-    const soldOut = await makeVariant(2, 2);
+    const soldOut = await shop.variant({ stock: 2, reserved: 2 });
     // equally available, made in descending ID order so that the tie-break by ID shows
     const tieId = (n: number) => `00000000-0000-7000-8000-${String(n).padStart(12, '0')}`;
     const ones = [
-      await makeVariant(1, 0, { id: tieId(3) }),
-      await makeVariant(3, 2, { id: tieId(2) }),
-      await makeVariant(1, 0, { id: tieId(1) }),
+      await shop.variant({ stock: 1, id: tieId(3) }),
+      await shop.variant({ stock: 3, reserved: 2, id: tieId(2) }),
+      await shop.variant({ stock: 1, id: tieId(1) }),
     ];
-    const atThreshold = await makeVariant(5, 2);
-    const plenty = await makeVariant(50);
+    const atThreshold = await shop.variant({ stock: 5, reserved: 2 });
+    const plenty = await shop.variant({ stock: 50 });
 
     const expected = await expectedLowStock();
     const ids = expected.map((node) => node.id);
@@ -628,7 +601,7 @@ describe('who may change stock', () => {
   );
 
   it.each(cases)('$name: $viewer is refused with $code and nothing is written', async ({ name, token, code }) => {
-    const variant = await makeVariant(10);
+    const variant = await shop.variant({ stock: 10 });
     const input =
       name === 'inventoryAdjust'
         ? { variantId: variant.gid, delta: -1, reason: 'sale' }
@@ -646,7 +619,7 @@ describe('who may change stock', () => {
 
 describe('concurrent changes', () => {
   it('40 concurrent takes of one unit from 10 on hand: exactly 10 succeed and the ledger chains 10 → 0', async () => {
-    const variant = await makeVariant(10);
+    const variant = await shop.variant({ stock: 10 });
     const started = performance.now();
     const results = await Promise.all(
       Array.from({ length: 40 }, (_, i) =>
@@ -692,7 +665,7 @@ describe('concurrent changes', () => {
   });
 
   it('20 concurrent compare-and-sets from the same stock: exactly one succeeds', async () => {
-    const variant = await makeVariant(10);
+    const variant = await shop.variant({ stock: 10 });
     const started = performance.now();
     const results = await Promise.all(
       Array.from({ length: 20 }, (_, i) =>

@@ -79,6 +79,26 @@ export interface Variant {
   variantTitle: string;
 }
 
+/** A variant as `variant` made it, with its product's global ID. */
+export interface MadeVariant extends Variant {
+  productGid: string;
+}
+
+export interface VariantOptions {
+  /** Minor units; 1000 by default. */
+  price?: number;
+  /** Units on hand; 100 by default. */
+  stock?: number;
+  /** Units held by pending checkouts; 0 by default. */
+  reserved?: number;
+  /** Fixes the variant's database ID (a UUID), to decide ties in an ordering by ID. */
+  id?: string;
+  /** The database ID of a category to list the product in. */
+  categoryId?: string;
+  /** The SKU's prefix, before `-<8 hex digits>-<serial>`; "SKU" by default. */
+  sku?: string;
+}
+
 export const newKey = (prefix = 'key') => `${prefix}-${randomUUID()}`;
 export const dbId = (globalId: string, type: string) => databaseIdOf(globalId, type)!;
 
@@ -92,14 +112,32 @@ export function commerce(server: TestServer) {
       return toGlobalId('ShippingMethod', method.id);
     }));
 
-  /** A product with one variant of this price (minor units) and stock, written straight to the database. */
-  async function variant({ price = 1000, stock = 100 }: { price?: number; stock?: number } = {}): Promise<Variant> {
-    const sku = `SKU-${randomUUID().slice(0, 8)}-${++serial}`;
+  /** A product with one variant of this price (minor units) and stock, written straight to the database (so without
+   * a ledger entry); see VariantOptions for the rest. */
+  async function variant({
+    price = 1000,
+    stock = 100,
+    reserved = 0,
+    id,
+    categoryId,
+    sku: prefix = 'SKU',
+  }: VariantOptions = {}): Promise<MadeVariant> {
+    const sku = `${prefix}-${randomUUID().slice(0, 8)}-${++serial}`;
     const product = await server.prisma.product.create({
       data: {
         title: `Product ${sku}`,
         slug: sku.toLowerCase(),
-        variants: { create: { sku, title: `Size ${serial}`, priceAmount: price, stockOnHand: stock } },
+        ...(categoryId && { categories: { create: { categoryId } } }),
+        variants: {
+          create: {
+            id,
+            sku,
+            title: `Size ${serial}`,
+            priceAmount: price,
+            stockOnHand: stock,
+            stockReserved: reserved,
+          },
+        },
       },
       include: { variants: true },
     });
@@ -110,6 +148,7 @@ export function commerce(server: TestServer) {
       sku,
       productTitle: product.title,
       variantTitle: made.title,
+      productGid: toGlobalId('Product', product.id),
     };
   }
 
