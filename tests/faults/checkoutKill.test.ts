@@ -29,7 +29,7 @@ const KILL_AFTER_ANSWERS = 40;
 describe.skipIf(!ON_SERVER || !REDIS_URL)('an instance killed mid-checkout (two instances, one database)', () => {
   const deployment = useDeployment({ stock: STOCK, shoppers: SHOPPERS });
 
-  it(`${SHOPPERS} deployment.shoppers on ${STOCK} units, A killed after ${KILL_AFTER_ANSWERS} answers: every checkout ends, nothing is lost or sold twice`, async () => {
+  it(`${SHOPPERS} shoppers on ${STOCK} units, A killed after ${KILL_AFTER_ANSWERS} answers: every checkout ends, nothing is lost or sold twice`, async () => {
     printOutputOnFailure(() => deployment.instances);
     const [a, b] = deployment.instances as [Instance, Instance];
     const clock = startClock();
@@ -92,7 +92,7 @@ describe.skipIf(!ON_SERVER || !REDIS_URL)('an instance killed mid-checkout (two 
       .filter((answer) => answer.kind !== 'network' && answer.ms > OPERATION_TIMEOUT_MS + 1_000);
     expect(slow).toEqual([]);
     expect(told.network.CLIENT_TIMEOUT ?? 0, `requests unanswered for ${CLIENT_TIMEOUT_MS} ms`).toBe(0);
-    // What the deployment.shoppers were told is what the deployment.database holds.
+    // What the shoppers were told is what the database holds.
     expect(told.paid).toBeLessThanOrEqual(STOCK);
     expect(told.paid).toBe(figures.visiblePaidOrders);
     expect(figures.stock[0]!.sold).toBe(told.paid);

@@ -33,7 +33,7 @@ const FAULTS_FOR_MS = 5_000;
 describe.skipIf(!ON_SERVER || !REDIS_URL)('database connections terminated under load (two instances)', () => {
   const deployment = useDeployment({ stock: STOCK, shoppers: SHOPPERS });
 
-  it(`${SHOPPERS} deployment.shoppers in ${BURSTS} bursts while every connection is terminated every ${FAULT_EVERY_MS} ms for ${FAULTS_FOR_MS / 1000} s`, async () => {
+  it(`${SHOPPERS} shoppers in ${BURSTS} bursts while every connection is terminated every ${FAULT_EVERY_MS} ms for ${FAULTS_FOR_MS / 1000} s`, async () => {
     printOutputOnFailure(() => deployment.instances);
     const admin = new pg.Client({ connectionString: adminDatabaseUrl() });
     await admin.connect();
@@ -64,7 +64,7 @@ describe.skipIf(!ON_SERVER || !REDIS_URL)('database connections terminated under
     const settled = await settle(deployment.db);
     const { violations, figures } = await checkInvariants(deployment.db, deployment.shoppers, [deployment.variant]);
     const told = figuresOf(deployment.shoppers);
-    report('checkout while the deployment.database drops its connections', {
+    report('checkout while the database drops its connections', {
       ...told,
       faults: `${rounds} rounds, ${terminated} backends terminated in ${FAULTS_FOR_MS} ms`,
       'load took': `${loadMs} ms`,
@@ -82,7 +82,7 @@ describe.skipIf(!ON_SERVER || !REDIS_URL)('database connections terminated under
     expect(violations).toEqual([]);
     expect(deployment.shoppers.filter((s) => !isDefinite(s.final)).map(answersOf)).toEqual([]);
     expect(told.paid).toBe(figures.visiblePaidOrders);
-    // Both deployment.instances serve again, reading the deployment.database, without a restart.
+    // Both instances serve again, reading the database, without a restart.
     for (const instance of deployment.instances) {
       expect(await gql(instance, '{ products(first: 1) { totalCount } }')).toEqual({
         products: { totalCount: expect.any(Number) },
