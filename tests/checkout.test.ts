@@ -874,6 +874,21 @@ describe('idempotency keys', () => {
     expect(await shop.stockOf(mug)).toEqual(stock(5));
   });
 
+  it('refuses the key of a declined checkout once its cart costs something else (another amount)', async () => {
+    const mug = await shop.variant({ price: 1000, stock: 5 });
+    const cart = await makeCart({ lines: [[mug, 1]] });
+    const key = checkoutKey();
+    await complete(cart.id, { key, card: 'tok_card_declined' });
+    await cartMutation('cartLinesAdd', { cartId: cart.id, lines: [{ variantId: mug.gid, quantity: 1 }] });
+    const before = await shopState();
+
+    expect(await complete(cart.id, { key, card: 'tok_card_declined' })).toEqual({
+      order: null,
+      userErrors: [KEY_REUSED],
+    });
+    expect(await shopState()).toEqual(before);
+  });
+
   it('records the key with the order it produced', async () => {
     const mug = await shop.variant();
     const cart = await makeCart({ lines: [[mug, 1]] });

@@ -49,12 +49,7 @@ export async function placeOrder(
       }),
     );
   }
-  const rate = await tx.taxRate.findUnique({ where: { countryCode: address!.countryCode } });
-  const totals = cartTotals(
-    cart.lines.map((line) => ({ unitPrice: line.variant.priceAmount, quantity: line.quantity })),
-    cart.shippingMethod!.priceAmount,
-    rate?.rateBasisPoints ?? 0,
-  );
+  const totals = await priceCart(tx, cart);
   const order = await tx.order
     .create({
       data: {
@@ -106,4 +101,30 @@ export async function placeOrder(
     data: { orderId: order.id, amount: totals.total },
   });
   return { order, payment };
+}
+
+type PricedCart = {
+  lines: { quantity: number; variant: { priceAmount: number } }[];
+  shippingMethod: { priceAmount: number } | null;
+  shippingAddress: unknown;
+};
+
+/** What the cart costs now, with its shipping and the tax of its address's country. */
+async function priceCart(db: Prisma.TransactionClient, cart: PricedCart) {
+  const country = (cart.shippingAddress as { countryCode?: string } | null)?.countryCode;
+  const rate = country ? await db.taxRate.findUnique({ where: { countryCode: country } }) : null;
+  return cartTotals(
+    cart.lines.map((line) => ({ unitPrice: line.variant.priceAmount, quantity: line.quantity })),
+    cart.shippingMethod?.priceAmount ?? 0,
+    rate?.rateBasisPoints ?? 0,
+  );
+}
+
+/** The cart's total now; null when the cart is gone (its checkout placed an order). */
+export async function currentCartTotal(db: Prisma.TransactionClient, cartId: string): Promise<number | null> {
+  const cart = await db.cart.findUnique({
+    where: { id: cartId },
+    include: { lines: { include: { variant: true } }, shippingMethod: true },
+  });
+  return cart && (await priceCart(db, cart)).total;
 }

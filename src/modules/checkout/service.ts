@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import type { CheckoutAttempt, Order, Payment, Prisma, PrismaClient } from '../../generated/prisma/client.js';
 import type { Logger } from '../../logger.js';
 import { release, sell } from '../inventory/index.js';
-import { placeOrder } from './placement.js';
+import { currentCartTotal, placeOrder } from './placement.js';
 import { moveOrder, type Actor } from '../order/index.js';
 import {
   TransientPaymentError,
@@ -91,7 +91,7 @@ export class CheckoutService {
       const attempt = await this.prisma.checkoutAttempt.findUnique({ where: { key: request.idempotencyKey } });
       if (!attempt) continue; // freed meanwhile: claim it
       if (attempt.fingerprint !== fingerprint) return fail(keyReused());
-      if (attempt.finishedAt) return this.replay(attempt);
+      if (attempt.finishedAt) return (await this.cartRepriced(attempt)) ? fail(keyReused()) : this.replay(attempt);
       if (attempt.leaseUntil <= new Date() && (await this.takeOver(attempt.key))) {
         return this.drive(request, provider, attempt);
       }
@@ -291,6 +291,14 @@ export class CheckoutService {
       UPDATE "order" SET number = nextval(pg_get_serial_sequence('"order"', 'number'))
       WHERE id = ${orderId}::uuid AND number IS NULL RETURNING number`;
     return placed!.number;
+  }
+
+  /** Whether the attempt's cart (still there: its checkout placed no order) now costs something else, which makes a
+   * retry under its key another request. */
+  private async cartRepriced(attempt: CheckoutAttempt): Promise<boolean> {
+    if (attempt.amount === null) return false;
+    const total = await currentCartTotal(this.prisma, attempt.cartId);
+    return total !== null && total !== attempt.amount;
   }
 
   /** The attempt's answer once it has finished: the order it placed, or the refusal it ended with. */
