@@ -11,7 +11,7 @@ import type { CheckoutAttempt, Order, Payment, Prisma, PrismaClient } from '../.
 import type { Logger } from '../../logger.js';
 import { release, sell } from '../inventory/index.js';
 import { currentCartTotal, placeOrder } from './placement.js';
-import { moveOrder, type Actor } from '../order/index.js';
+import { lockOrder, moveOrder, type Actor } from '../order/index.js';
 import {
   TransientPaymentError,
   type AuthorizeResult,
@@ -199,13 +199,11 @@ export class CheckoutService {
     answer: AuthorizeResult | 'failed',
   ): Promise<Outcome<Order>> {
     const settled = await this.prisma.$transaction(async (tx): Promise<Outcome<Order> | 'taken'> => {
-      const [locked] = await tx.$queryRaw<{ status: string }[]>`
-        SELECT status FROM "order" WHERE id = ${order.id}::uuid FOR UPDATE`;
-      if (locked?.status !== 'CHECKOUT') return 'taken';
+      const current = await lockOrder(tx, order.id);
+      if (current?.status !== 'CHECKOUT') return 'taken';
       const lines = (await tx.orderLine.findMany({ where: { orderId: order.id } })).flatMap((line) =>
         line.variantId ? [{ variantId: line.variantId, quantity: line.quantity }] : [],
       );
-      const current = await tx.order.findUniqueOrThrow({ where: { id: order.id } });
       if (answer !== 'failed' && answer.status !== 'declined') {
         const authorized = answer.status === 'authorized';
         if (payment) {
@@ -216,9 +214,10 @@ export class CheckoutService {
         }
         const number = await this.nextNumber(tx, order.id);
         if (authorized) await sell(tx, lines, `order #${number}`);
+        // The number was just set by its own UPDATE: moveOrder returns the row as it is now, number included.
         const placed = await moveOrder(
           tx,
-          await tx.order.findUniqueOrThrow({ where: { id: order.id } }),
+          current,
           { status: 'OPEN', financialStatus: authorized ? (payment ? 'AUTHORIZED' : 'PAID') : undefined },
           { accountId: order.accountId, note: authorized ? 'payment authorized' : 'waiting for the payment' },
           { data: authorized ? { reservedUntil: null } : {} },
