@@ -2,17 +2,15 @@
 // while. The instance never dies, each request caught in the blink gets a clear INTERNAL_SERVER_ERROR, and once the
 // database is back the instance serves again without a restart. The server runs in a process of its own (what
 // `npm start` runs), so that an unhandled 'error' event would end that process where the test can see it.
-import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import net from 'node:net';
-import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { withDatabase } from './support/globalSetup.js';
+import { startInstance, type Instance } from './support/serverProcess.js';
 import { createTestDatabase, type TestDatabase } from './support/testDatabase.js';
 import { TEST_SECRET, TEST_WEBHOOK_SECRET } from './support/testServer.js';
 
-const root = path.resolve(import.meta.dirname, '..');
 const ON_SERVER = Boolean(inject('templateDatabaseUrl'));
 const UNTHROTTLED = '1000000000/1000000000';
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -59,28 +57,12 @@ async function startProxy(target: URL) {
   };
 }
 
-/** `node --import tsx src/main.ts` with `env` on top of ours. */
-function startMain(env: Record<string, string | undefined>) {
-  const childEnv: NodeJS.ProcessEnv = { ...process.env, ...env };
-  for (const [key, value] of Object.entries(env)) if (value === undefined) delete childEnv[key];
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { cwd: root, env: childEnv });
-  let output = '';
-  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const url = new Promise<string>((resolve, reject) => {
-    child.stdout.on('data', () => {
-      const match = /Agora GraphQL API: (\S+)/.exec(output);
-      if (match) resolve(match[1]!);
-    });
-    child.once('exit', (code, signal) => reject(new Error(`server exited (${code ?? signal}):\n${output}`)));
-  });
-  const logLines = () =>
-    output
-      .split('\n')
-      .filter((line) => line.startsWith('{'))
-      .map((line) => JSON.parse(line) as { level?: number; msg?: string });
-  return { child, url, output: () => output, logLines };
-}
+/** The JSON log lines in a process's output. */
+const logLines = (output: string) =>
+  output
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line) as { level?: number; msg?: string });
 
 type Outcome =
   { kind: 'ok' } | { kind: 'graphql-errors'; status: number; codes: string[] } | { kind: 'other'; detail: string };
@@ -94,7 +76,7 @@ describe.skipIf(!ON_SERVER)('when the database blinks (PostgreSQL server)', () =
   let database: TestDatabase;
   let databaseName: string;
   let proxy: Awaited<ReturnType<typeof startProxy>>;
-  let main: ReturnType<typeof startMain>;
+  let main: Instance;
   let url: string;
   let admin: pg.Client;
 
@@ -104,10 +86,9 @@ describe.skipIf(!ON_SERVER)('when the database blinks (PostgreSQL server)', () =
     admin = new pg.Client({ connectionString: withDatabase(database.url, 'postgres') });
     await admin.connect();
     proxy = await startProxy(new URL(database.url));
-    main = startMain({
+    main = await startInstance('server', {
       NODE_ENV: 'test',
       HOST: '127.0.0.1',
-      PORT: '0',
       LOG_LEVEL: 'warn',
       DATABASE_URL: proxy.url,
       DATABASE_POOL_SIZE: '5',
@@ -120,12 +101,13 @@ describe.skipIf(!ON_SERVER)('when the database blinks (PostgreSQL server)', () =
       RATE_LIMIT_STAFF: UNTHROTTLED,
       RESPONSE_CACHE: 'false',
     });
-    url = await main.url;
+    await main.waitUntilReady();
+    url = main.url;
   }, 60_000);
   afterAll(async () => {
     proxy?.thaw();
     await admin?.query(`ALTER DATABASE "${databaseName}" ALLOW_CONNECTIONS true`).catch(() => undefined);
-    if (main && main.child.exitCode === null && main.child.signalCode === null) main.child.kill('SIGKILL');
+    main?.kill('SIGKILL');
     await proxy?.close();
     await admin?.end();
     await database?.drop();
@@ -189,7 +171,7 @@ describe.skipIf(!ON_SERVER)('when the database blinks (PostgreSQL server)', () =
     }
     return true;
   };
-  const serverAlive = () => main.child.exitCode === null && main.child.signalCode === null;
+  const serverAlive = () => !main.exited;
 
   it('keeps serving while its connections are terminated under load, failing only the requests caught in it', async () => {
     expect(await catalogRead()).toEqual({ kind: 'ok' });
@@ -232,7 +214,7 @@ describe.skipIf(!ON_SERVER)('when the database blinks (PostgreSQL server)', () =
     expect((await readyz()).status).toBe(200);
     expect(serverAlive()).toBe(true);
     // The lost connections were logged, at warn level and not once per connection.
-    const lost = main.logLines().filter((line) => line.msg === 'database connection lost');
+    const lost = logLines(main.output()).filter((line) => line.msg === 'database connection lost');
     expect(lost.length).toBeGreaterThanOrEqual(1);
     expect(lost.length).toBeLessThanOrEqual(2);
     expect(lost.every((line) => line.level === 40)).toBe(true);

@@ -2,12 +2,11 @@
 // separate processes of one deployment (one database, one Redis), and a private redis-server to stop and start.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { createServer } from 'node:net';
-import path from 'node:path';
 import { inject, onTestFailed } from 'vitest';
 import { withDatabase } from '../../support/globalSetup.js';
+import { freePort, startInstance, type Instance } from '../../support/serverProcess.js';
 
-const root = path.resolve(import.meta.dirname, '../../..');
+export { freePort, startInstance, type Instance } from '../../support/serverProcess.js';
 
 export const REDIS_URL = process.env.REDIS_URL ?? '';
 /** The template database on a PostgreSQL server; empty on the embedded database (these tests then skip). */
@@ -38,42 +37,11 @@ export async function waitFor<T>(check: () => Promise<T> | T, timeoutMs: number,
   }
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-    probe.on('error', reject);
-  });
-}
-
 /** A generated secret, as production demands (no placeholder words, at least 12 distinct characters). */
 const generatedSecret = () => randomBytes(32).toString('hex');
 
 // ---------------------------------------------------------------------------------------------------------------
 // Server processes
-
-export interface Instance {
-  name: string;
-  port: number;
-  /** The GraphQL endpoint, http://127.0.0.1:<port>/graphql. */
-  url: string;
-  wsUrl: string;
-  child: ChildProcess;
-  /** Everything the process wrote, stdout and stderr. */
-  output(): string;
-  /** Resolves once the server listens; fails if it exits first or takes longer than `timeoutMs`. */
-  waitUntilReady(timeoutMs?: number): Promise<void>;
-  kill(signal: NodeJS.Signals): void;
-  /** Whether the process has exited, and how. */
-  readonly exited: boolean;
-  readonly exitCode: number | null;
-  readonly exitSignal: NodeJS.Signals | null;
-  whenExited: Promise<void>;
-  /** SIGTERM, then SIGKILL if it has not exited within `graceMs`. */
-  stop(graceMs?: number): Promise<void>;
-}
 
 /** The environment of one deployment: what every instance of it shares (database, Redis and its key prefix,
  * secrets), in production mode, unthrottled, with the short checkout lease and fast background loops. */
@@ -114,64 +82,6 @@ export function deploymentEnv(
     METRICS_PORT: undefined,
     ...overrides,
   };
-}
-
-/** Spawns `node --import tsx src/main.ts` (what `npm start` runs, minus the build) on a free port with `env` on top
- * of ours (an undefined value removes the variable). */
-export async function startInstance(name: string, env: Record<string, string | undefined>): Promise<Instance> {
-  const port = await freePort();
-  const childEnv: NodeJS.ProcessEnv = { ...process.env, ...env, PORT: String(port) };
-  for (const [key, value] of Object.entries(env)) if (value === undefined) delete childEnv[key];
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { cwd: root, env: childEnv });
-  let output = '';
-  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  let exited = false;
-  const whenExited = new Promise<void>((resolve) =>
-    child.once('exit', () => {
-      exited = true;
-      resolve();
-    }),
-  );
-  const ready = () => output.includes('Agora is ready') || /Agora GraphQL API: \S+/.test(output);
-  const instance: Instance = {
-    name,
-    port,
-    url: `http://127.0.0.1:${port}/graphql`,
-    wsUrl: `ws://127.0.0.1:${port}/graphql`,
-    child,
-    output: () => output,
-    async waitUntilReady(timeoutMs = 60_000) {
-      const deadline = Date.now() + timeoutMs;
-      while (!ready()) {
-        if (exited)
-          throw new Error(`instance ${name} exited (${child.exitCode ?? child.signalCode}) first:\n${output}`);
-        if (Date.now() > deadline) throw new Error(`instance ${name} not ready after ${timeoutMs} ms:\n${output}`);
-        await sleep(50);
-      }
-    },
-    kill(signal) {
-      if (!exited) child.kill(signal);
-    },
-    get exited() {
-      return exited;
-    },
-    get exitCode() {
-      return child.exitCode;
-    },
-    get exitSignal() {
-      return child.signalCode;
-    },
-    whenExited,
-    async stop(graceMs = 8_000) {
-      if (exited) return;
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
-      await whenExited;
-      clearTimeout(timer);
-    },
-  };
-  return instance;
 }
 
 /** Instances of one deployment, started together (as behind a load balancer) and ready. */
