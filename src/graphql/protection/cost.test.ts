@@ -3,7 +3,7 @@ import { makeExecutableSchema } from '@graphql-tools/schema';
 import { parse } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import { createBareSchema, typeDefs } from '../schema.js';
-import { CostModel, DEFAULT_LIST_SIZE, MUTATION_COST } from './cost.js';
+import { CostModel, MUTATION_COST } from './cost.js';
 
 const model = new CostModel(createBareSchema());
 const cost = (query: string, variables: Record<string, unknown> = {}) =>
@@ -25,9 +25,9 @@ describe('requested query cost', () => {
       2 + 10 * (1 + 5),
     ],
     [
-      'a list without @listSize counts as the default size',
+      'a list of objects counts its assumed size',
       '{ categories(first: 10) { nodes { children { name } } } }',
-      2 + 10 * (1 + DEFAULT_LIST_SIZE),
+      2 + 10 * (1 + 20),
     ],
     ['nodes(ids:) counts the IDs given', '{ nodes(ids: ["a", "b", "c"]) { id } }', 3],
     ['a mutation', 'mutation { logOut(input: { refreshToken: "x" }) { userErrors { message } } }', MUTATION_COST],
@@ -214,8 +214,10 @@ describe('actual query cost of a response', () => {
            ... on Product { variants { id } }
            ... on ProductVariant { sku product { title } }
            ... on Category { children { id } products(first: 1) { nodes { id } } } } }`,
-      // node 1 + 3 variants; nodes 4 found: c1 (2 children, products 2 + 1), p3 (1 variant), v1 (product 1), p2
-      1 + 3 + 4 + (2 + 2 + 1) + 1 + 1,
+      // node 1 + 3 variants; nodes 4 found: c1 (2 children, products 2 + 1), p3 (1 variant), v1 (product 1), p2;
+      // the missing one as requested, as the costliest type: a category (1 + 20 children + products 2 + 1)
+      1 + 3 + 4 + (2 + 2 + 1) + 1 + 1 + 24,
+      24,
     ],
     [
       'an aliased __typename telling the types apart',
@@ -226,6 +228,8 @@ describe('actual query cost of a response', () => {
     [
       'a null object and a missing one',
       '{ product(slug: "p2") { title priceRange { minVariantPrice { amount } } } none: product(slug: "x") { id } }',
+      // the missing product as requested
+      2,
       1,
     ],
     ['scalars only', '{ __typename }', 0],
@@ -234,12 +238,15 @@ describe('actual query cost of a response', () => {
       'mutation { logOut(input: { refreshToken: "x" }) { endedSessionCount userErrors { message } } }',
       10,
     ],
-  ])('%s: as counted field by field', async (_name, query, expected) => {
-    const { result, walked, perField } = await costs(query, catalog);
-    expect(result.errors).toBeUndefined();
-    expect(walked).toBe(perField);
-    expect(walked).toBe(expected);
-  });
+  ])(
+    '%s: as counted field by field, and what came back null as requested',
+    async (_name, query, expected, nulls = 0) => {
+      const { result, walked, perField } = await costs(query, catalog);
+      expect(result.errors).toBeUndefined();
+      expect(walked).toBe(perField + nulls);
+      expect(walked).toBe(expected);
+    },
+  );
 
   it('leaves out what @skip and @include leave out, with variables and their defaults', async () => {
     const query = `query ($full: Boolean!, $lean: Boolean = true) {
@@ -267,7 +274,7 @@ describe('actual query cost of a response', () => {
     expect(walked).toBe(2 + 3 + 4);
   });
 
-  it('charges what came back, where an error nulls objects that had resolved', async () => {
+  it('charges as requested what an error nulled, though it had resolved', async () => {
     // A non-null title fails: the product resolved (and was counted field by field) but comes back null.
     const broken = { ...products[0], title: () => Promise.reject(new Error('broken')) };
     const { result, walked, perField } = await costs('{ product(slug: "p1") { title variants { id } } }', {
@@ -276,10 +283,10 @@ describe('actual query cost of a response', () => {
     });
     expect(result.data).toEqual({ product: null });
     expect(perField).toBe(1 + 3);
-    expect(walked).toBe(0);
+    expect(walked).toBe(1 + 5);
   });
 
-  it('charges the nodes that came back when one of them failed', async () => {
+  it('charges the nodes that came back, and the one that failed as requested', async () => {
     // Field by field, a list with one failed promise counted nothing at all.
     const { result, walked, perField } = await costs('{ nodes(ids: ["p1", "p3"]) { id } }', {
       ...catalog,
@@ -288,7 +295,7 @@ describe('actual query cost of a response', () => {
     expect(result.data).toEqual({ nodes: [{ id: 'p1' }, null] });
     expect(result.errors).toHaveLength(1);
     expect(perField).toBe(0);
-    expect(walked).toBe(1);
+    expect(walked).toBe(2);
   });
 
   it('charges the costlier type where the response cannot tell which it is', async () => {

@@ -1,11 +1,14 @@
 // Calculated query cost in the manner of Shopify's: scalars 0, objects 1, connections 2 plus their page size times
-// their nodes, mutations 10, with `@cost` and `@listSize` in the SDL overriding any of these.
+// their nodes, mutations 10, with `@cost` and `@listSize` in the SDL overriding any of these. Input lists cost a point
+// per element (their work grows with them as a list's does with its size), but for slicing arguments, which already
+// size the list they return.
 import {
   getDirectiveValues,
   getNamedType,
   getOperationAST,
   getVariableValues,
   GraphQLError,
+  isInputObjectType,
   isCompositeType,
   isListType,
   isNonNullType,
@@ -16,6 +19,7 @@ import {
   type GraphQLCompositeType,
   type GraphQLDirective,
   type GraphQLField,
+  type GraphQLInputType,
   type GraphQLOutputType,
   type GraphQLSchema,
 } from 'graphql';
@@ -25,6 +29,8 @@ import { ResponseWalk, weighted } from './responseCost.js';
 
 export const MUTATION_COST = 10;
 export const DEFAULT_LIST_SIZE = 10;
+/** Points for each element of a list in a field's arguments. */
+export const INPUT_ELEMENT_COST = 1;
 /** Selections visited while calculating; far above any real query, it stops fragment bombs from expanding. */
 const MAX_VISITED_SELECTIONS = 10_000;
 
@@ -102,11 +108,22 @@ export class CostModel {
     return cost.assumedSize;
   }
 
+  /** What a field's arguments cost each time it runs: a point per element of every list in them. */
+  inputCost(field: AnyField, parentType: GraphQLCompositeType, args: Record<string, unknown>): number {
+    const { slicingArguments } = this.costOf(field, parentType);
+    let total = 0;
+    for (const argument of field.args) {
+      if (!slicingArguments.includes(argument.name)) total += inputValueCost(argument.type, args[argument.name]);
+    }
+    return total;
+  }
+
   private readonly estimator: ComplexityEstimator = ({ field, type, args, childComplexity }) => {
     const cost = this.costOf(field, type);
-    if (cost.connection) return cost.weight + this.sizeOf(cost, args) * childComplexity;
+    const input = this.inputCost(field, type, args);
+    if (cost.connection) return input + cost.weight + this.sizeOf(cost, args) * childComplexity;
     const perItem = cost.weight + childComplexity;
-    return cost.list ? this.sizeOf(cost, args) * perItem : perItem;
+    return input + (cost.list ? this.sizeOf(cost, args) * perItem : perItem);
   };
 
   /**
@@ -147,9 +164,10 @@ export class CostModel {
   }
 
   /**
-   * What an executed operation actually cost, from the `data` it sent back: the sum of `actualCost` over every field
-   * in the response, found by walking `data` together with the operation's selection sets (aliases, fragments,
-   * @skip/@include). Objects nulled by an error are not charged. `variables` are the request's, as sent.
+   * What an executed operation is charged, from the `data` it sent back (walked together with the operation's
+   * selection sets, aliases, fragments and @skip/@include): its requested cost with every list counted at the length
+   * it came back with, shorter or longer. Nothing else is given back: a field that came back null, a lookup that
+   * found nothing or an object nulled by an error, is charged what it asked for. `variables` are the request's.
    */
   responseCost(
     document: DocumentNode,
@@ -177,6 +195,23 @@ export class CostModel {
 }
 
 const isConnection = (type: { name: string }) => type.name.endsWith('Connection');
+
+function inputValueCost(type: GraphQLInputType, value: unknown): number {
+  if (value === null || value === undefined) return 0;
+  const nullable = isNonNullType(type) ? type.ofType : type;
+  if (isListType(nullable)) {
+    if (!Array.isArray(value)) return inputValueCost(nullable.ofType, value);
+    let total = 0;
+    for (const item of value) total += INPUT_ELEMENT_COST + inputValueCost(nullable.ofType, item);
+    return total;
+  }
+  if (!isInputObjectType(nullable)) return 0;
+  let total = 0;
+  for (const field of Object.values(nullable.getFields())) {
+    total += inputValueCost(field.type, (value as Record<string, unknown>)[field.name]);
+  }
+  return total;
+}
 
 function unwrapsToList(type: GraphQLOutputType): boolean {
   const nullable = isNonNullType(type) ? type.ofType : type;

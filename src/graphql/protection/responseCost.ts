@@ -1,6 +1,7 @@
-// An executed operation's actual cost, from the response: `data` is walked together with the operation's selection
-// sets, and each field is charged its weight once per non-null value it returned.
+// What an executed operation is charged, from its response: `data` is walked together with the operation's selection
+// sets, and each field is charged as requested but with every list at the length it came back with.
 import {
+  getArgumentValues,
   getDirectiveValues,
   getNamedType,
   GraphQLIncludeDirective,
@@ -13,6 +14,7 @@ import {
   type FragmentDefinitionNode,
   type GraphQLAbstractType,
   type GraphQLCompositeType,
+  type GraphQLField,
   type GraphQLNamedType,
   type GraphQLObjectType,
   type GraphQLSchema,
@@ -33,17 +35,24 @@ export function weighted(weight: number, value: unknown): number {
 /** A response key of one object type's selection: what graphql-js's collectFields merges under one key. */
 interface PlannedField {
   key: string;
-  /** The name of the field (`__typename` and the other meta fields cost nothing and are not walked). */
-  name: string;
-  weight: number;
+  /** The field (undefined for `__typename` and the other meta fields, which cost nothing and are not walked). */
+  field?: GraphQLField<unknown, unknown>;
+  parentType: GraphQLObjectType;
   /** The composite type of what the field returns; null for scalars, enums and meta fields. */
   type: GraphQLCompositeType | null;
   nodes: FieldNode[];
   /** The plan of each object the field returns, by the object's type; built on first use. */
   children?: Map<GraphQLObjectType, PlannedField[]>;
+  /** What the field would cost as requested (its assumed list sizes), worked out on first use. */
+  requested?: number;
 }
 
-/** One response's walk: plans are built once per selection and object type, however many objects share them. */
+/**
+ * One response's walk: each field is charged as it was requested (`@cost`, `@listSize`, input lists), except that a
+ * list is counted at the length it came back with, shorter or longer. A field that came back null (a lookup that found
+ * nothing, an error) is charged what it asked for. Plans are built once per selection and object type, however many
+ * objects share them.
+ */
 export class ResponseWalk {
   private readonly schema: GraphQLSchema;
 
@@ -55,27 +64,78 @@ export class ResponseWalk {
     this.schema = model.schema;
   }
 
-  objectCost(object: Record<string, unknown>, fields: readonly PlannedField[]): number {
+  /** `pageSize` multiplies what null fields of a connection are charged, as the requested cost multiplies them. */
+  objectCost(object: Record<string, unknown>, fields: readonly PlannedField[], pageSize = 1): number {
     let total = 0;
     for (const planned of fields) {
       const value = object[planned.key];
-      if (value === null || value === undefined) continue;
-      total += weighted(planned.weight, value);
-      if (planned.type) total += this.valueCost(value, planned, planned.type);
+      total += value === null || value === undefined ? pageSize * this.requested(planned) : this.charge(planned, value);
     }
     return total;
   }
 
-  private valueCost(value: unknown, planned: PlannedField, type: GraphQLCompositeType): number {
-    if (value === null || value === undefined) return 0;
-    if (Array.isArray(value)) {
-      let total = 0;
-      for (const item of value) total += this.valueCost(item, planned, type);
-      return total;
+  private charge(planned: PlannedField, value: unknown): number {
+    const { field, parentType } = planned;
+    if (!field) return 0;
+    const cost = this.model.costOf(field, parentType);
+    const input = this.model.inputCost(field, parentType, this.argumentsOf(planned));
+    if (cost.connection) {
+      const pageSize = this.model.sizeOf(cost, this.argumentsOf(planned));
+      return input + cost.weight + this.childCost(value, planned, pageSize);
     }
+    return input + this.itemsCost(value, planned, cost.weight);
+  }
+
+  /** A value, or each item of a list: its weight and what it holds; a null item as requested. */
+  private itemsCost(value: unknown, planned: PlannedField, weight: number): number {
+    if (value === null || value === undefined) return weight + this.childRequested(planned);
+    if (!Array.isArray(value)) return weight + this.childCost(value, planned);
+    let total = 0;
+    for (const item of value) total += this.itemsCost(item, planned, weight);
+    return total;
+  }
+
+  private childCost(value: unknown, planned: PlannedField, pageSize = 1): number {
+    const { type } = planned;
+    if (!type) return 0;
     const object = value as Record<string, unknown>;
-    if (isObjectType(type)) return this.objectCost(object, this.childPlan(planned, type));
+    if (isObjectType(type)) return this.objectCost(object, this.childPlan(planned, type), pageSize);
     return this.abstractCost(object, planned, type);
+  }
+
+  /** What a field costs as requested, before anything came back: the requested cost's estimate, for one field. */
+  private requested(planned: PlannedField): number {
+    if (planned.requested !== undefined) return planned.requested;
+    const { field, parentType } = planned;
+    let total = 0;
+    if (field) {
+      const cost = this.model.costOf(field, parentType);
+      const args = this.argumentsOf(planned);
+      const child = this.childRequested(planned);
+      total = this.model.inputCost(field, parentType, args);
+      if (cost.connection) total += cost.weight + this.model.sizeOf(cost, args) * child;
+      else total += (cost.list ? this.model.sizeOf(cost, args) : 1) * (cost.weight + child);
+    }
+    planned.requested = total;
+    return total;
+  }
+
+  /** What one object the field returns costs as requested; for an interface or union, its costliest type's. */
+  private childRequested(planned: PlannedField): number {
+    const { type } = planned;
+    if (!type) return 0;
+    const types = isObjectType(type) ? [type] : this.schema.getPossibleTypes(type);
+    let most = 0;
+    for (const candidate of types) {
+      let total = 0;
+      for (const child of this.childPlan(planned, candidate)) total += this.requested(child);
+      most = Math.max(most, total);
+    }
+    return most;
+  }
+
+  private argumentsOf({ field, nodes }: PlannedField): Record<string, unknown> {
+    return field ? getArgumentValues(field, nodes[0]!, this.variables) : {};
   }
 
   /**
@@ -146,15 +206,8 @@ export class ResponseWalk {
   private planField(parentType: GraphQLObjectType, key: string, node: FieldNode): PlannedField {
     const name = node.name.value;
     const field = name.startsWith('__') ? undefined : parentType.getFields()[name];
-    if (!field) return { key, name, weight: 0, type: null, nodes: [node] };
-    const type: GraphQLNamedType = getNamedType(field.type);
-    return {
-      key,
-      name,
-      weight: this.model.costOf(field, parentType).weight,
-      type: isCompositeType(type) ? type : null,
-      nodes: [node],
-    };
+    const type: GraphQLNamedType | null = field ? getNamedType(field.type) : null;
+    return { key, field, parentType, type: type && isCompositeType(type) ? type : null, nodes: [node] };
   }
 
   private applies(typeCondition: string | undefined, type: GraphQLObjectType): boolean {
@@ -172,7 +225,7 @@ export class ResponseWalk {
 }
 
 /** Whether `object` can hold this field of `type`: it has the key, and the type's name under a `__typename`. */
-function fits(object: Record<string, unknown>, field: PlannedField, type: GraphQLObjectType): boolean {
-  if (!(field.key in object)) return false;
-  return field.name !== '__typename' || object[field.key] === type.name;
+function fits(object: Record<string, unknown>, planned: PlannedField, type: GraphQLObjectType): boolean {
+  if (!(planned.key in object)) return false;
+  return planned.nodes[0]!.name.value !== '__typename' || object[planned.key] === type.name;
 }
