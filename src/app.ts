@@ -133,7 +133,7 @@ export async function createApp(config: Config, logger: Logger, options: AppOpti
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
-  app.get('/metrics', metrics.endpoint(config.METRICS_TOKEN));
+  app.get('/metrics', metrics.endpoint(config.METRICS_TOKEN, production));
   app.use(paymentWebhookRouter(services.paymentProviders, services.paymentWebhooks));
   app.get('/readyz', async (req, res) => {
     // Bounded: when the database stops answering (a network dropping packets, every connection stuck), the probe

@@ -96,7 +96,21 @@ describe('GET /metrics', () => {
     expect(allowed.status).toBe(200);
   });
 
-  it('is open without METRICS_TOKEN', async () => {
+  it('answers 404 in production without METRICS_TOKEN, and serves it with one', async () => {
+    const closed = await startTestServer({ env: { NODE_ENV: 'production' } });
+    const guarded = await startTestServer({ env: { NODE_ENV: 'production', METRICS_TOKEN: TOKEN } });
+    try {
+      const refused = await fetch(metricsUrl(closed));
+      expect(refused.status).toBe(404);
+      expect(await refused.text()).not.toMatch(/process_|graphql_/);
+      const served = await fetch(metricsUrl(guarded), { headers: { authorization: `Bearer ${TOKEN}` } });
+      expect(served.status).toBe(200);
+    } finally {
+      await Promise.all([closed.close(), guarded.close()]);
+    }
+  });
+
+  it('is open without METRICS_TOKEN outside production', async () => {
     const open = await startTestServer();
     try {
       const response = await fetch(metricsUrl(open));

@@ -34,8 +34,12 @@ export interface Metrics {
   operations: OperationMetrics;
   /** Middleware timing every HTTP request by method, route template and status. */
   http: RequestHandler;
-  /** GET /metrics: the registry in Prometheus' text format, behind `Authorization: Bearer <token>` when given one. */
-  endpoint(token: string | undefined): RequestHandler;
+  /**
+   * GET /metrics: the registry in Prometheus' text format, behind `Authorization: Bearer <token>` when given one.
+   * In production without a token it answers 404: metrics name every operation and route, and a public port is no
+   * place for them (the cluster primary's METRICS_PORT is the separate port for tokenless scrapes).
+   */
+  endpoint(token: string | undefined, production: boolean): RequestHandler;
 }
 
 export function createMetrics({ logger, pools = {}, jobs, maxOperationNames }: MetricsOptions): Metrics {
@@ -51,7 +55,11 @@ export function createMetrics({ logger, pools = {}, jobs, maxOperationNames }: M
     registry,
     operations,
     http,
-    endpoint: (token) => async (req, res) => {
+    endpoint: (token, production) => async (req, res) => {
+      if (!token && production) {
+        res.status(404).type('text/plain').send('Not Found\n');
+        return;
+      }
       if (token && !bearerMatches(req.headers.authorization, token)) {
         res.status(401).set('www-authenticate', 'Bearer realm="metrics"').type('text/plain').send('Unauthorized\n');
         return;
