@@ -1,14 +1,19 @@
 // Attacks through page sizes and nesting: the calculated cost of a query (scalars 0, objects 1, connections 2 plus
-// page size × node cost, mutations 10, @cost/@listSize overrides) is known before it runs, and past MAX_QUERY_COST
-// the query never starts. Page sizes the cost allows but the lists do not are the resolvers' BAD_USER_INPUT, still
-// without a database query.
+// page size × node cost, mutations 10, @cost/@listSize overrides, a point per input list element) is known before it
+// runs, and past MAX_QUERY_COST the query never starts. Page sizes the cost allows but the lists do not are the
+// resolvers' BAD_USER_INPUT, still without a database query. What ran is charged with its lists at their actual
+// lengths, a miss or a response-cache hit like anything else, and a persisted query's text by its size.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toGlobalId } from '../../src/graphql/globalId.js';
 import type { TestServer } from '../support/testServer.js';
 import {
+  bearer,
   expectNoLeak,
   expectRefused,
   gql,
+  post,
+  sha256,
+  uuid,
   seedSmallCatalog,
   startProductionServer,
   withoutQueries,
@@ -18,7 +23,13 @@ import {
 let server: TestServer;
 
 beforeAll(async () => {
-  server = await startProductionServer();
+  // Buckets that hardly refill, so that what a request took is exactly what it left; cached catalog responses.
+  const slowBucket = '1000000/0.001';
+  server = await startProductionServer({
+    RATE_LIMIT_ANONYMOUS: slowBucket,
+    RATE_LIMIT_CUSTOMER: slowBucket,
+    RESPONSE_CACHE: 'true',
+  });
   await seedSmallCatalog(server.prisma);
 });
 afterAll(() => server?.close());
@@ -120,17 +131,13 @@ describe('the cost extension', () => {
     expect(res.body.extensions.cost).toEqual({
       requestedQueryCost: 62,
       actualQueryCost: 8,
-      throttleStatus: {
-        maximumAvailable: 1_000_000_000,
-        currentlyAvailable: expect.any(Number),
-        restoreRate: 1_000_000_000,
-      },
+      throttleStatus: { maximumAvailable: 1_000_000, currentlyAvailable: expect.any(Number), restoreRate: 0.001 },
     });
   });
 
   it.each([
     ['scalars cost nothing', '{ __typename }', 0],
-    ['a missing object is charged as found', '{ product(slug: "no-such-product") { id title } }', 1],
+    ['a missing object costs as found', '{ product(slug: "no-such-product") { id title } }', 1],
     ['@cost(weight: 0) types cost nothing: PageInfo', '{ products(first: 50) { pageInfo { hasNextPage } } }', 2],
     [
       '@cost(weight: 0) types cost nothing: Money',
@@ -155,5 +162,77 @@ describe('the cost extension', () => {
     const parseError = await refuse('{ products(');
     expect(parseError.status).toBe(400);
     expect(parseError.body.extensions.cost).toMatchObject({ requestedQueryCost: null, actualQueryCost: null });
+  });
+});
+
+describe('what a request is charged', () => {
+  const available = (res: RawResponse): number => res.body.extensions.cost.throttleStatus.currentlyAvailable;
+  /** The points `request` took from its client's bucket: what a probe (1 point) left, less what it left. */
+  async function spent(request: () => Promise<RawResponse>, headers: Record<string, string> = {}) {
+    const before = available(await gql(server, '{ __typename }', undefined, headers));
+    const res = await request();
+    expect(res.body.extensions?.cost, res.text).toBeDefined();
+    return { res, points: before - available(res) };
+  }
+
+  it('charges lists longer than assumed by their length, above the requested cost', async () => {
+    // 300 addresses, as an account could hold before the cap of 50
+    const { accountId } = await server.sessionFor('CUSTOMER');
+    const address = { firstName: 'A', lastName: 'B', line1: 'C', city: 'D', postalCode: '1', countryCode: 'DE' };
+    await server.prisma.address.createMany({ data: Array.from({ length: 300 }, () => ({ ...address, accountId })) });
+    const auth = bearer(await server.tokenFor('CUSTOMER', { accountId }));
+    const { res, points } = await spent(() => gql(server, '{ viewer { addresses { id } } }', undefined, auth), auth);
+    expect(res.body.data.viewer.addresses).toHaveLength(300);
+    expect(res.body.extensions.cost).toMatchObject({ requestedQueryCost: 1 + 50, actualQueryCost: 1 + 300 });
+    expect(points).toBe(301);
+  });
+
+  it('charges lookups that found nothing what they asked for', async () => {
+    const guesses = Array.from(
+      { length: 30 },
+      (_, i) => `g${i}: orderByNumber(number: ${9000 + i}, email: "guess@example.test") { id lines { id } }`,
+    );
+    const { res, points } = await spent(() => gql(server, `{ ${guesses.join(' ')} }`));
+    expect(res.body.extensions.cost).toMatchObject({ requestedQueryCost: 30 * 21, actualQueryCost: 30 * 21 });
+    expect(points).toBe(30 * 21);
+  });
+
+  it('charges a response-cache hit what the miss that stored it was charged', async () => {
+    const query = '{ products(first: 10) { nodes { id } } }';
+    const miss = await spent(() => gql(server, query));
+    const hit = await spent(() => gql(server, query));
+    expect(hit.res.headers.get('age'), 'a hit').not.toBeNull();
+    expect(hit.res.body.data).toEqual(miss.res.body.data);
+    expect(miss.res.body.extensions.cost).toMatchObject({ requestedQueryCost: 12, actualQueryCost: 2 + 3 });
+    expect(hit.res.body.extensions.cost).toMatchObject({ requestedQueryCost: 12, actualQueryCost: 2 + 3 });
+    expect([miss.points, hit.points]).toEqual([5, 5]);
+  });
+
+  it('charges storing a persisted query a point per KB of its text, and running it by hash as usual', async () => {
+    const query = `{ __typename } # ${'x'.repeat(15_000)}`;
+    const persistedQuery = { version: 1, sha256Hash: sha256(query) };
+    const stored = await spent(() => post(server, { query, extensions: { persistedQuery } }));
+    expect(stored.res.body.data).toEqual({ __typename: 'Query' });
+    expect(stored.points).toBe(1 + Math.ceil(query.length / 1024));
+    const byHash = await spent(() => post(server, { extensions: { persistedQuery } }));
+    expect(byHash.res.body.data).toEqual({ __typename: 'Query' });
+    expect(byHash.points).toBe(1);
+  });
+
+  it('charges a refused document a point per KB of its text', async () => {
+    const query = `{ products( # ${'x'.repeat(15_000)}`;
+    const { res, points } = await spent(() => withoutQueries(server, () => gql(server, query)));
+    expect(res.status).toBe(400);
+    expect(points).toBe(Math.ceil(query.length / 1024));
+  });
+
+  it('counts every line sent to cartLinesAdd, refusing 9,000 before anything runs', async () => {
+    const lines = Array.from({ length: 9000 }, (_, i) => ({
+      variantId: toGlobalId('ProductVariant', uuid(100_000 + i)),
+      quantity: 1,
+    }));
+    const query = `mutation ($lines: [CartLineInput!]!) {
+      cartLinesAdd(input: { cartId: "x", lines: $lines }) { cart { id } userErrors { code } } }`;
+    expectRefused(await refuse(query, { lines }), tooCostly(10 + 9000 + 1));
   });
 });

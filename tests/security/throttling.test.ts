@@ -103,10 +103,10 @@ describe('the bucket', () => {
     expectAvailable(await ask(client, '{ __typename }'), 39);
   });
 
-  it('charges the minimum of 1 for an object that was not found', async () => {
+  it('charges an object that was not found as if found', async () => {
     const client = newClient();
     const res = await ask(client, '{ product(slug: "no-such-product") { id title } }');
-    expect(res.body.extensions.cost).toMatchObject({ requestedQueryCost: 1, actualQueryCost: 0 });
+    expect(res.body.extensions.cost).toMatchObject({ requestedQueryCost: 1, actualQueryCost: 1 });
     expectAvailable(res, 49);
   });
 

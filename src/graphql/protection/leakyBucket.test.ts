@@ -54,6 +54,16 @@ describe.each(stores)('leaky buckets %s', (_name, create) => {
     expect(state.available).toBeLessThan(20);
   });
 
+  it('takes forced points whatever the bucket holds, into debt that refills and is given back', async () => {
+    const buckets = create();
+    await buckets.take('a', 90, limits);
+    const debt = await buckets.take('a', 60, limits, true);
+    expect(debt.taken).toBe(true);
+    expect(debt.available).toBeLessThan(-45);
+    expect((await buckets.take('a', 1, limits)).taken).toBe(false);
+    expect((await buckets.take('a', -20, limits, true)).available).toBeLessThan(-25);
+  });
+
   it('lets exactly the points in a full bucket through a burst of concurrent takes', async () => {
     const buckets = create();
     const results = await Promise.all(Array.from({ length: 30 }, () => buckets.take('burst', 10, limits)));
