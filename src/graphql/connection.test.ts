@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { encodeCursor, pageWindow, toConnection } from './connection.js';
+import { cursorPart, encodeCursor, pageWindow, toConnection } from './connection.js';
 
 const asNumber = (raw: unknown) => (typeof raw === 'number' ? raw : null);
 const codeOf = (fn: () => unknown) => {
@@ -29,8 +29,35 @@ describe('pageWindow', () => {
     [{ first: 1, before: encodeCursor(2) }],
     [{ after: 'not a cursor' }],
     [{ after: encodeCursor('a string where a number belongs') }],
+    [{ after: encodeCursor(7).padEnd(2000, 'A') }],
+    [{ after: `${encodeCursor(7)}=` }],
+    [{ after: Buffer.from(' 7').toString('base64url') }],
+    [{ after: Buffer.from('7\u0000').toString('base64url') }],
   ])('rejects %j as BAD_USER_INPUT', (args) => {
     expect(codeOf(() => pageWindow(args, asNumber))).toBe('BAD_USER_INPUT');
+  });
+});
+
+describe('cursor keys', () => {
+  const anyKey = (raw: unknown) => raw;
+
+  it('refuses a NUL anywhere in the decoded key, even where the key takes any value', () => {
+    for (const key of [['a\u0000'], { 'a\u0000': 1 }, [[['\u0000']]]]) {
+      expect(codeOf(() => pageWindow({ after: encodeCursor(key) }, anyKey))).toBe('BAD_USER_INPUT');
+    }
+  });
+
+  it.each([
+    ['uuid', '00000000-0000-4000-8000-000000000001', 'not-a-uuid'],
+    ['text', 'Aurora Hoodie', 'Aurora\u0000'],
+    ['int', -2_147_483_648, 2_147_483_648],
+    ['real', 0.0607927, 1e-300],
+    ['real', 1e38, 1e39],
+    ['timestamp', '2026-12-07T23:00:00.000Z', '0000-01-01T00:00:00.000Z'],
+    ['timestamp', '9999-12-31T23:59:59.999Z', '2026-02-30T00:00:00.000Z'],
+  ] as const)('%s accepts %j and refuses %j', (part, good, bad) => {
+    expect(cursorPart[part](good)).toBe(true);
+    expect(cursorPart[part](bad)).toBe(false);
   });
 });
 

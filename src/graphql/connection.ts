@@ -35,13 +35,56 @@ export interface Connection<T> {
 
 export const encodeCursor = (key: unknown): string => Buffer.from(JSON.stringify(key)).toString('base64url');
 
-function decodeCursor<Key>(cursor: string, parseKey: (raw: unknown) => Key | null, argument: string): Key {
-  let raw: unknown;
+/** Longer than any cursor this API hands out. */
+const MAX_CURSOR_LENGTH = 1024;
+const INT4_MAX = 2_147_483_647;
+/** The smallest and largest magnitudes a PostgreSQL `real` holds without underflow or overflow. */
+const REAL_MIN = 1.2e-38;
+const REAL_MAX = 3.4e38;
+const ISO_TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+
+/** Checks for the parts of a decoded cursor key: the shapes the database can take as they are. */
+export const cursorPart = {
+  uuid: (value: unknown): value is string => typeof value === 'string' && UUID.test(value),
+  /** Text PostgreSQL can hold: no NUL. */
+  text: (value: unknown): value is string => typeof value === 'string' && !value.includes('\0'),
+  /** An int4, what a count or quantity column sorts by. */
+  int: (value: unknown): value is number =>
+    Number.isSafeInteger(value) && (value as number) >= -INT4_MAX - 1 && (value as number) <= INT4_MAX,
+  /** A float that fits a `real` (ts_rank's type). */
+  real: (value: unknown): value is number =>
+    typeof value === 'number' && (value === 0 || (Math.abs(value) >= REAL_MIN && Math.abs(value) <= REAL_MAX)),
+  /** A timestamp as toISOString writes it, in years 1 to 9999. */
+  timestamp: (value: unknown): value is string =>
+    typeof value === 'string' &&
+    ISO_TIMESTAMP.test(value) &&
+    !value.startsWith('0000') &&
+    !Number.isNaN(Date.parse(value)) &&
+    new Date(value).toISOString() === value,
+};
+
+/** A cursor is exactly what encodeCursor wrote: canonical base64url of compact JSON, with no NUL anywhere. */
+function cursorKey(cursor: string): unknown {
+  if (cursor.length > MAX_CURSOR_LENGTH || !/^[A-Za-z0-9_-]+$/.test(cursor)) return undefined;
   try {
-    raw = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    const raw: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    return encodeCursor(raw) === cursor && !holdsNul(raw) ? raw : undefined;
   } catch {
-    raw = undefined;
+    return undefined;
   }
+}
+
+const holdsNul = (value: unknown): boolean =>
+  typeof value === 'string'
+    ? value.includes('\0')
+    : Boolean(
+        value &&
+        typeof value === 'object' &&
+        Object.entries(value).some(([name, part]) => name.includes('\0') || holdsNul(part)),
+      );
+
+function decodeCursor<Key>(cursor: string, parseKey: (raw: unknown) => Key | null, argument: string): Key {
+  const raw = cursorKey(cursor);
   const key = raw === undefined ? null : parseKey(raw);
   if (key === null) throw badUserInput(`\`${argument}\` is not a cursor of this list.`, argument);
   return key;
@@ -107,7 +150,7 @@ export interface NewestFirstSource<T> {
 
 /** A keyset page of rows newest first, for tables whose UUIDv7 IDs grow with creation time. */
 export async function newestFirst<T extends { id: string }>(args: PageArgs, source: NewestFirstSource<T>) {
-  const window = pageWindow(args, (raw) => (typeof raw === 'string' && UUID.test(raw) ? raw : null));
+  const window = pageWindow(args, (raw) => (cursorPart.uuid(raw) ? raw : null));
   const rows = await source.findMany({
     ...(window.cursor && { idAfter: window.backward ? { gt: window.cursor } : { lt: window.cursor } }),
     descending: !window.backward,

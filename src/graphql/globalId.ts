@@ -2,6 +2,9 @@
 import { badUserInput } from './errors.js';
 
 export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+/** What a GraphQL type's name can be: a well-formed ID of a type the API does not have names nothing, while anything
+ * else (a NUL, say) is no ID at all. */
+const TYPE_NAME = /^[_A-Za-z][_0-9A-Za-z]{0,63}$/;
 
 export const toGlobalId = (type: string, id: string): string => Buffer.from(`${type}:${id}`).toString('base64url');
 
@@ -11,7 +14,7 @@ export function parseGlobalId(globalId: string): { type: string; id: string } | 
   const separator = decoded.indexOf(':');
   const type = decoded.slice(0, separator);
   const id = decoded.slice(separator + 1);
-  if (separator < 1 || !UUID.test(id) || toGlobalId(type, id) !== globalId) return null;
+  if (!TYPE_NAME.test(type) || !UUID.test(id) || toGlobalId(type, id) !== globalId) return null;
   return { type, id };
 }
 

@@ -2,9 +2,9 @@
 import type { GraphQLResolveInfo } from 'graphql';
 import type { Category, PrismaClient, Product } from '../../generated/prisma/client.js';
 import type { ProductFilter, ProductSortKeys } from '../../generated/graphql.js';
-import { pageWindow, toConnection, type Connection, type PageArgs } from '../../graphql/connection.js';
+import { cursorPart, pageWindow, toConnection, type Connection, type PageArgs } from '../../graphql/connection.js';
 import { badUserInput } from '../../graphql/errors.js';
-import { requireDatabaseId, UUID } from '../../graphql/globalId.js';
+import { requireDatabaseId } from '../../graphql/globalId.js';
 import { selectedNodeFields } from '../../graphql/lookahead.js';
 import { toMinorUnits } from '../../money.js';
 import type { CatalogLoaders } from './loaders.js';
@@ -57,7 +57,7 @@ export async function productConnection(
   if (sortKey === 'RELEVANCE' && !criteria.query) throw badUserInput('`sortKey: RELEVANCE` needs `filter.query`.');
   const window = pageWindow(args, (raw) => {
     const [key, value, id] = (Array.isArray(raw) ? raw : []) as unknown[];
-    const valid = key === sortKey && isSortValue(sortKey, value) && typeof id === 'string' && UUID.test(id);
+    const valid = key === sortKey && isSortValue(sortKey, value) && cursorPart.uuid(id);
     return valid ? ([value, id] as const) : null;
   });
   const order = { sortKey, reverse: Boolean(args.reverse) };
@@ -88,7 +88,7 @@ export async function categoryConnection(prisma: PrismaClient, args: CategoryLis
   const where = args.topLevel ? { parentId: null } : parentId ? { parentId } : {};
   const window = pageWindow(args, (raw) => {
     const [name, id] = (Array.isArray(raw) ? raw : []) as unknown[];
-    return typeof name === 'string' && typeof id === 'string' && UUID.test(id) ? { name, id } : null;
+    return cursorPart.text(name) && cursorPart.uuid(id) ? { name, id } : null;
   });
   const after = window.cursor;
   const direction = window.backward ? 'desc' : 'asc';

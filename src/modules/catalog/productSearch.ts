@@ -11,6 +11,7 @@ import {
   type Product,
   type ProductVariant,
 } from '../../generated/prisma/client.js';
+import { cursorPart } from '../../graphql/connection.js';
 
 export type ProductSortKey = 'TITLE' | 'PRICE' | 'CREATED_AT' | 'RELEVANCE';
 
@@ -54,19 +55,18 @@ const NO_PRICE = 2_147_483_648;
 /** The PRICE sort key: product.min_price_amount (kept by triggers on product_variant), spelled exactly as
  * product_price_sort_idx is, with the constant inline rather than bound, so that the planner matches the index. */
 const PRICE_SORT_KEY = sql`COALESCE(p.min_price_amount, ${raw(String(NO_PRICE))})`;
-const ISO_TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
 /** Whether a value (from a client's cursor) can be a sort value of `sortKey`. */
 export function isSortValue(sortKey: ProductSortKey, value: unknown): value is SortValue {
   switch (sortKey) {
     case 'TITLE':
-      return typeof value === 'string';
+      return cursorPart.text(value);
     case 'CREATED_AT':
-      return typeof value === 'string' && ISO_TIMESTAMP.test(value) && !Number.isNaN(Date.parse(value));
+      return cursorPart.timestamp(value);
     case 'PRICE':
       return Number.isSafeInteger(value) && (value as number) >= 0 && (value as number) <= NO_PRICE;
     case 'RELEVANCE':
-      return typeof value === 'number' && Number.isFinite(value);
+      return cursorPart.real(value);
   }
 }
 const textQuery = (query: string) => sql`websearch_to_tsquery('english', ${query})`;

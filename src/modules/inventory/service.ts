@@ -2,9 +2,8 @@
 // recorded in the inventory ledger in the same transaction. Nothing reads stock into JavaScript to write it back.
 import { z } from 'zod';
 import { Prisma, type InventoryChange, type PrismaClient, type ProductVariant } from '../../generated/prisma/client.js';
-import { pageWindow, toConnection, type Connection, type PageArgs } from '../../graphql/connection.js';
+import { cursorPart, pageWindow, toConnection, type Connection, type PageArgs } from '../../graphql/connection.js';
 import { badUserInput } from '../../graphql/errors.js';
-import { UUID } from '../../graphql/globalId.js';
 import { fail, fromZodIssues, succeed, userError, type Outcome } from '../userErrors.js';
 
 /** Stock is an int4 column. */
@@ -90,9 +89,7 @@ export class InventoryService {
     if (threshold < 0) throw badUserInput('`threshold` cannot be negative.', 'threshold');
     const window = pageWindow(args, (raw) => {
       const [available, id] = (Array.isArray(raw) ? raw : []) as unknown[];
-      return Number.isSafeInteger(available) && typeof id === 'string' && UUID.test(id)
-        ? { available: available as number, id }
-        : null;
+      return cursorPart.int(available) && cursorPart.uuid(id) ? { available, id } : null;
     });
     const { cursor, backward } = window;
     const direction = Prisma.raw(backward ? 'DESC' : 'ASC');
@@ -129,8 +126,7 @@ export class InventoryService {
   async history(variantId: string, args: PageArgs): Promise<Connection<InventoryChange>> {
     const window = pageWindow(args, (raw) => {
       const [at, id] = (Array.isArray(raw) ? raw : []) as unknown[];
-      const time = typeof at === 'string' ? new Date(at) : null;
-      return time && !Number.isNaN(time.getTime()) && typeof id === 'string' && UUID.test(id) ? { time, id } : null;
+      return cursorPart.timestamp(at) && cursorPart.uuid(id) ? { time: new Date(at), id } : null;
     });
     const { cursor, backward } = window;
     const beyond = backward ? 'gt' : 'lt';
