@@ -2156,6 +2156,8 @@ export type UserErrorCode =
   | 'BLANK'
   /** The object cannot be changed this way in its present state. */
   | 'CONFLICT'
+  /** The input names the same object more than once where each may appear only once. */
+  | 'DUPLICATE'
   /** The idempotency key was already used for a different request (another cart, card, amount or operation). Make a new key for a new request. */
   | 'IDEMPOTENCY_KEY_REUSED'
   /** Fewer units are available than asked for; the message says how many are. */

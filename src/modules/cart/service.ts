@@ -14,6 +14,7 @@ import {
   type Outcome,
   type UserError,
 } from '../userErrors.js';
+import { MAX_CART_SUBTOTAL, subtotalOf } from './pricing.js';
 
 export const MAX_LINE_QUANTITY = 50;
 export const MAX_CART_LINES = 100;
@@ -30,6 +31,24 @@ const quantityProblem = (quantity: number, field: string[]): UserError | null =>
   !Number.isInteger(quantity) || quantity < 1 || quantity > MAX_LINE_QUANTITY
     ? userError(field, 'INVALID', `Quantity must be between 1 and ${MAX_LINE_QUANTITY}.`)
     : null;
+
+/** Refuses lines whose goods would cost more than an order may (its amounts are int4 columns). */
+const subtotalProblem = (lines: { unitPrice: number; quantity: number }[]): UserError | null =>
+  subtotalOf(lines) > BigInt(MAX_CART_SUBTOTAL)
+    ? userError(
+        ['lines'],
+        'INVALID',
+        `A cart's goods may cost at most ${MAX_CART_SUBTOTAL} minor units of the store currency; lower the quantities.`,
+      )
+    : null;
+
+/** A DUPLICATE error for each entry naming the same line as an earlier one. */
+const duplicates = (ids: string[], field: (i: number) => string[]): UserError[] =>
+  ids.flatMap((id, i) =>
+    ids.indexOf(id) < i
+      ? [userError(field(i), 'DUPLICATE', `Line ${ids.indexOf(id)} of the input already names this cart line.`)]
+      : [],
+  );
 
 export class CartService {
   constructor(private readonly prisma: PrismaClient) {}
@@ -63,10 +82,27 @@ export class CartService {
           errors.push(insufficient(['lines', String(i), 'quantity'], line.variant));
         }
       }
+      errors.push(
+        ...duplicates(
+          changes.map((change) => change.id),
+          (i) => ['lines', String(i), 'id'],
+        ),
+      );
+      const quantities = new Map(changes.map((change) => [change.id, change.quantity]));
+      const after = lines.map((line) => ({
+        unitPrice: line.variant.priceAmount,
+        quantity: quantities.get(line.id) ?? line.quantity,
+      }));
+      const tooCostly = subtotalProblem(after);
+      if (tooCostly) errors.push(tooCostly);
       if (errors.length) throw new Rollback(...errors);
       for (const change of changes) {
-        if (change.quantity === 0) await tx.cartLine.delete({ where: { id: change.id } });
-        else await tx.cartLine.update({ where: { id: change.id }, data: { quantity: change.quantity } });
+        // Scoped to the cart, and counted rather than thrown on: a line a racing request removed is not a crash.
+        const changed =
+          change.quantity === 0
+            ? await tx.cartLine.deleteMany({ where: { id: change.id, cartId } })
+            : await tx.cartLine.updateMany({ where: { id: change.id, cartId }, data: { quantity: change.quantity } });
+        if (changed.count === 0) throw new Rollback(lineGone(changes.indexOf(change)));
       }
       return touch(tx, cartId);
     });
@@ -74,7 +110,8 @@ export class CartService {
 
   async removeLines(cartId: string, lineIds: string[]): Promise<Outcome<Cart>> {
     if (!(await this.exists(cartId))) return cartNotFound();
-    await this.prisma.cartLine.deleteMany({ where: { cartId, id: { in: lineIds } } });
+    // Naming a line twice removes it once.
+    await this.prisma.cartLine.deleteMany({ where: { cartId, id: { in: [...new Set(lineIds)] } } });
     return succeed(await touch(this.prisma, cartId));
   }
 
@@ -147,7 +184,8 @@ export class CartService {
   private async addLinesIn(tx: Tx, cartId: string, requests: LineRequest[]): Promise<Outcome<Cart>> {
     const cart = await tx.cart.findUnique({ where: { id: cartId }, include: { lines: true } });
     if (!cart) return cartNotFound();
-    const variants = await tx.productVariant.findMany({ where: { id: { in: requests.map((r) => r.variantId) } } });
+    const variantIds = new Set([...requests.map((r) => r.variantId), ...cart.lines.map((line) => line.variantId)]);
+    const variants = await tx.productVariant.findMany({ where: { id: { in: [...variantIds] } } });
     const wanted = new Map(cart.lines.map((line) => [line.variantId, line.quantity]));
     const errors: UserError[] = [];
     for (const [i, request] of requests.entries()) {
@@ -164,6 +202,12 @@ export class CartService {
     }
     if (wanted.size > MAX_CART_LINES)
       errors.push(userError(['lines'], 'INVALID', `A cart has at most ${MAX_CART_LINES} lines.`));
+    if (!errors.length) {
+      const price = new Map(variants.map((variant) => [variant.id, variant.priceAmount]));
+      const priced = [...wanted].map(([variantId, quantity]) => ({ unitPrice: price.get(variantId)!, quantity }));
+      const tooCostly = subtotalProblem(priced);
+      if (tooCostly) errors.push(tooCostly);
+    }
     if (errors.length) return fail(...errors);
     const existing = new Map(cart.lines.map((line) => [line.variantId, line]));
     const added: LineRequest[] = [];
@@ -178,6 +222,8 @@ export class CartService {
 }
 
 const cartNotFound = () => fail(userError(['cartId'], 'NOT_FOUND', 'No cart with this ID.'));
+const lineGone = (i: number) =>
+  userError(['lines', String(i), 'id'], 'NOT_FOUND', 'This line was removed from the cart meanwhile.');
 
 const insufficient = (field: string[], variant: { stockOnHand: number; stockReserved: number }) => {
   const available = Math.max(variant.stockOnHand - variant.stockReserved, 0);

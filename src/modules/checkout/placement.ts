@@ -1,7 +1,7 @@
 // Checkout's first transaction: the cart checked, its stock reserved (all or nothing), and the order created hidden
 // (status CHECKOUT, no number) with its payment under the processor-side key, tied to the checkout's attempt.
 import type { Prisma } from '../../generated/prisma/client.js';
-import { cartTotals } from '../cart/index.js';
+import { cartTotals, MAX_ORDER_TOTAL } from '../cart/index.js';
 import { reserve, type StockLine } from '../inventory/index.js';
 import { databaseErrorOf, Rollback, userError, type UserError } from '../userErrors.js';
 import type { CheckoutRequest, CheckoutSettings } from './service.js';
@@ -50,6 +50,9 @@ export async function placeOrder(
     );
   }
   const totals = await priceCart(tx, cart);
+  if (totals.total > MAX_ORDER_TOTAL) {
+    throw new Rollback(userError(['cartId'], 'INVALID', `An order may total at most ${MAX_ORDER_TOTAL} minor units.`));
+  }
   const order = await tx.order
     .create({
       data: {
