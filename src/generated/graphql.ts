@@ -2168,6 +2168,8 @@ export type UserErrorCode =
   | 'INVALID_CREDENTIALS'
   /** A refresh, reset or invitation token is unknown, used, expired or revoked. */
   | 'INVALID_TOKEN'
+  /** A cap is reached, such as the addresses an account keeps or the lines a cart holds; the message gives it. */
+  | 'LIMIT_REACHED'
   /** A referenced object does not exist. */
   | 'NOT_FOUND'
   /** The new password contains the account's email address. */

@@ -4,6 +4,7 @@ import type { Viewer } from '../../auth/viewer.js';
 import { newestFirst, type Connection, type PageArgs } from '../../graphql/connection.js';
 import { fail, fromZodIssues, isUniqueViolation, succeed, userError, type Outcome } from '../userErrors.js';
 import { INVITATION_TTL_MS, issueSetPasswordEmail } from './authService.js';
+import { addressLimitReached } from './addressLimit.js';
 import type { Sessions } from './sessions.js';
 import { accountChanges, addressFields, staffFields } from './validation.js';
 
@@ -33,13 +34,13 @@ export class AccountService {
   async createAddress(accountId: string, input: AddressInput, setAsDefault: boolean): Promise<Outcome<Address>> {
     const parsed = addressFields.safeParse(input);
     if (!parsed.success) return fail(...fromZodIssues(parsed.error.issues).map(underAddress));
-    return succeed(
-      await this.prisma.$transaction(async (tx) => {
-        const address = await tx.address.create({ data: { ...parsed.data, accountId } });
-        if (setAsDefault) await tx.account.update({ where: { id: accountId }, data: { defaultAddressId: address.id } });
-        return address;
-      }),
-    );
+    return this.prisma.$transaction(async (tx): Promise<Outcome<Address>> => {
+      const limitReached = await addressLimitReached(tx, accountId);
+      if (limitReached) return fail(limitReached);
+      const address = await tx.address.create({ data: { ...parsed.data, accountId } });
+      if (setAsDefault) await tx.account.update({ where: { id: accountId }, data: { defaultAddressId: address.id } });
+      return succeed(address);
+    });
   }
 
   /** Ownership is the rule's job (ownsAddressInput); here the address only has to exist. */

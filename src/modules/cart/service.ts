@@ -17,7 +17,10 @@ import {
 import { MAX_CART_SUBTOTAL, subtotalOf } from './pricing.js';
 
 export const MAX_LINE_QUANTITY = 50;
+/** Distinct lines a cart holds: Cart.lines is read back whole, and its @listSize is this cap. */
 export const MAX_CART_LINES = 100;
+/** Lines one mutation may send (more could never fit in a cart). */
+export const MAX_LINES_PER_REQUEST = MAX_CART_LINES;
 
 /** Database IDs (see databaseIdOrUnknown): an ID that names nothing is simply not found. */
 export interface LineRequest {
@@ -26,6 +29,12 @@ export interface LineRequest {
 }
 
 type Tx = Prisma.TransactionClient;
+
+/** Checked before anything else, so that a huge input costs no database work. */
+const tooManyLines = (lines: readonly unknown[] | null | undefined): Outcome<never> | null =>
+  lines && lines.length > MAX_LINES_PER_REQUEST
+    ? fail(userError(['lines'], 'LIMIT_REACHED', `At most ${MAX_LINES_PER_REQUEST} lines can be sent at once.`))
+    : null;
 
 const quantityProblem = (quantity: number, field: string[]): UserError | null =>
   !Number.isInteger(quantity) || quantity < 1 || quantity > MAX_LINE_QUANTITY
@@ -54,6 +63,8 @@ export class CartService {
   constructor(private readonly prisma: PrismaClient) {}
 
   async create(accountId: string | null, input: { lines?: LineRequest[] | null; email?: string | null }) {
+    const tooMany = tooManyLines(input.lines);
+    if (tooMany) return tooMany;
     const parsedEmail = z.object({ email: email.nullish() }).safeParse({ email: input.email });
     if (!parsedEmail.success) return fail(...fromZodIssues(parsedEmail.error.issues));
     return transact(this.prisma, async (tx) => {
@@ -62,11 +73,15 @@ export class CartService {
     });
   }
 
-  addLines(cartId: string, lines: LineRequest[]): Promise<Outcome<Cart>> {
+  async addLines(cartId: string, lines: LineRequest[]): Promise<Outcome<Cart>> {
+    const tooMany = tooManyLines(lines);
+    if (tooMany) return tooMany;
     return transact(this.prisma, async (tx) => orRollback(await this.addLinesIn(tx, cartId, lines)));
   }
 
   async updateLines(cartId: string, changes: { id: string; quantity: number }[]): Promise<Outcome<Cart>> {
+    const tooMany = tooManyLines(changes);
+    if (tooMany) return tooMany;
     if (!(await this.exists(cartId))) return cartNotFound();
     const problems = changes.flatMap(({ quantity }, i) =>
       quantity === 0 ? [] : [quantityProblem(quantity, ['lines', String(i), 'quantity'])].filter((p) => p !== null),
@@ -201,7 +216,7 @@ export class CartService {
       else wanted.set(request.variantId, quantity);
     }
     if (wanted.size > MAX_CART_LINES)
-      errors.push(userError(['lines'], 'INVALID', `A cart has at most ${MAX_CART_LINES} lines.`));
+      errors.push(userError(['lines'], 'LIMIT_REACHED', `A cart holds at most ${MAX_CART_LINES} lines.`));
     if (!errors.length) {
       const price = new Map(variants.map((variant) => [variant.id, variant.priceAmount]));
       const priced = [...wanted].map(([variantId, quantity]) => ({ unitPrice: price.get(variantId)!, quantity }));
