@@ -28,6 +28,16 @@ const bucket = (fallback: string) =>
       return { capacity, restoreRate };
     })
     .refine(({ capacity, restoreRate }) => capacity > 0 && restoreRate > 0, 'capacity and restore rate above 0');
+/** A throttle's fixed window as "points/seconds", e.g. "10/3600" for 10 an hour. */
+const window = (fallback: string) =>
+  z
+    .string()
+    .regex(/^[1-9]\d*\/[1-9]\d*$/, 'points/seconds, such as 10/3600')
+    .default(fallback)
+    .transform((value) => {
+      const [points, seconds] = value.split('/').map(Number) as [number, number];
+      return { points, seconds };
+    });
 /** Express's `trust proxy`: false, a hop count, or addresses/subnets/names such as "loopback, 10.0.0.0/8". */
 const trustProxy = z
   .string()
@@ -140,6 +150,16 @@ const schema = z.object({
   RATE_LIMIT_ANONYMOUS: bucket('1000/50'),
   RATE_LIMIT_CUSTOMER: bucket('1000/50'),
   RATE_LIMIT_STAFF: bucket('2000/100'),
+  // Throttles on account and lookup operations (docs/api-protection.md, "Rate limiting"), each "points/seconds".
+  /** Sign-ups per client address. */
+  SIGN_UP_LIMIT: window('10/3600'),
+  /** Password reset emails asked for one email address, and from one client address. */
+  PASSWORD_RESET_LIMIT_PER_EMAIL: window('3/3600'),
+  PASSWORD_RESET_LIMIT_PER_ADDRESS: window('20/3600'),
+  /** orderByNumber per client address: a lookup takes 1 point, a miss 10. */
+  ORDER_LOOKUP_LIMIT_PER_ADDRESS: window('100/600'),
+  /** orderByNumber misses per order number, whoever guesses. */
+  ORDER_LOOKUP_LIMIT_PER_ORDER: window('10/3600'),
   /** off: no trusted documents. allow: manifest operations run by hash, others too. strict: only manifest ones. */
   TRUSTED_DOCUMENTS: z.enum(['off', 'allow', 'strict']).default('off'),
   /** JSON file mapping each operation's SHA-256 to its text, produced by the front end's build. */

@@ -1,7 +1,6 @@
 // The composition root: what every way of running Agora shares (the HTTP server, a cluster worker, a Lambda
 // function) is built here once, each service with everything it depends on: the database, Redis, the domain
 // services, the order status bus, the job queue, the outbox relay and the recovery worker.
-import { LoginThrottle } from './auth/loginThrottle.js';
 import { accessTokens } from './auth/tokens.js';
 import type { Config } from './config.js';
 import { openDatabase, type Database } from './db/database.js';
@@ -12,13 +11,14 @@ import { bullQueue, inProcessQueue, type JobQueue } from './jobs/queue.js';
 import type { Logger } from './logger.js';
 import { AccountService } from './modules/account/accountService.js';
 import { AuthService } from './modules/account/authService.js';
+import { accountThrottles } from './modules/account/throttles.js';
 import { AuditLogService } from './modules/audit/service.js';
 import { CartService } from './modules/cart/service.js';
 import { CatalogService } from './modules/catalog/service.js';
 import { Recovery, startRecovery } from './modules/checkout/recovery.js';
 import { CheckoutService } from './modules/checkout/service.js';
 import { InventoryService } from './modules/inventory/index.js';
-import { OrderService } from './modules/order/index.js';
+import { OrderLookupThrottle, OrderService } from './modules/order/index.js';
 import { deliverOrderEvents, orderEmailJobs } from './modules/order/notifications.js';
 import { OrderStatusBus } from './modules/order/statusBus.js';
 import { SandboxProvider } from './modules/payment/sandbox.js';
@@ -61,7 +61,8 @@ export async function openRuntime(config: Config, logger: Logger): Promise<Runti
     new PaymentOperations(prisma, paymentProviders, logger, config.CHECKOUT_LEASE_MS),
     logger,
   );
-  const orders = new OrderService(prisma, payments);
+  const orders = new OrderService(prisma, payments, new OrderLookupThrottle(redis, config));
+  const throttles = accountThrottles(redis, config);
   const checkout = new CheckoutService(
     prisma,
     paymentProviders,
@@ -83,8 +84,8 @@ export async function openRuntime(config: Config, logger: Logger): Promise<Runti
     orderStatusBus,
     sessions,
     catalog: new CatalogService(prisma, config.STORE_CURRENCY),
-    auth: new AuthService(prisma, sessions, new LoginThrottle(redis, config.REDIS_KEY_PREFIX)),
-    accounts: new AccountService(prisma, sessions),
+    auth: new AuthService(prisma, sessions, throttles),
+    accounts: new AccountService(prisma, sessions, throttles),
     inventory: new InventoryService(prisma),
     carts: new CartService(prisma),
     checkout,

@@ -99,6 +99,7 @@ describe.skipIf(!ON_SERVER)('when the database blinks (PostgreSQL server)', () =
       RATE_LIMIT_ANONYMOUS: UNTHROTTLED,
       RATE_LIMIT_CUSTOMER: UNTHROTTLED,
       RATE_LIMIT_STAFF: UNTHROTTLED,
+      SIGN_UP_LIMIT: '1000000/3600',
       RESPONSE_CACHE: 'false',
     });
     await main.waitUntilReady();

@@ -57,4 +57,38 @@ describe('mailer', () => {
     expect(working.sent.map((email) => email.to)).toEqual(['flaky@example.test']);
     await recovered.stop();
   });
+
+  it('keeps no reset or invitation token in the outbox once the email is sent', async () => {
+    const email = `reset-${Date.now()}@example.test`;
+    const signUp = await server.gql(
+      'mutation ($input: CustomerSignUpInput!) { customerSignUp(input: $input) { userErrors { code } } }',
+      { input: { email, password: 'correct horse battery staple', firstName: 'Ada', lastName: 'Lovelace' } },
+    );
+    expect(signUp.data.customerSignUp.userErrors).toEqual([]);
+    const reset = await server.gql(
+      'mutation ($email: String!) { passwordResetRequest(input: { email: $email }) { userErrors { code } } }',
+      { email },
+    );
+    expect(reset.data.passwordResetRequest.userErrors).toEqual([]);
+    const invited = `invited-${Date.now()}@example.test`;
+    const invitation = await server.gql(
+      `mutation ($input: StaffCreateInput!) { staffCreate(input: $input) { userErrors { code } } }`,
+      { input: { email: invited, firstName: 'Grace', lastName: 'Hopper', role: 'STAFF' } },
+      await server.tokenFor('ADMIN'),
+    );
+    expect(invitation.data.staffCreate.userErrors).toEqual([]);
+
+    const { sent, transport } = recordingTransport();
+    const mailer = startMailer(server.prisma, transport, logger, 60_000);
+    await mailer.flush();
+    await mailer.stop();
+
+    for (const to of [email, invited]) {
+      const token = /^([\w-]{43})$/m.exec(sent.find((message) => message.to === to)!.body)![1]!;
+      const stored = await server.prisma.outboxEmail.findFirstOrThrow({ where: { to } });
+      expect(stored.sentAt).not.toBeNull();
+      expect(JSON.stringify(stored)).not.toContain(token);
+      expect(stored.body).toContain('[removed after sending]');
+    }
+  });
 });

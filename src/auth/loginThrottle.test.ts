@@ -46,7 +46,19 @@ const newThrottle = (connect: () => Redis | null, prefix = newPrefix()) =>
 const keys = (email: string, clientAddress = '192.0.2.1'): ThrottleKeys => ({ email, clientAddress });
 
 async function fail(throttle: LoginThrottle, attempt: ThrottleKeys, times = 1) {
-  for (let i = 0; i < times; i++) await throttle.recordFailure(attempt);
+  for (let i = 0; i < times; i++) {
+    const begun = await throttle.begin(attempt);
+    if (typeof begun === 'number') throw new Error(`attempt ${i + 1} was refused`);
+    await begun.failed();
+  }
+}
+
+/** The seconds an attempt now has to wait; an attempt let through (0) is a successful sign-in. */
+async function retryAfter(throttle: LoginThrottle, attempt: ThrottleKeys): Promise<number> {
+  const begun = await throttle.begin(attempt);
+  if (typeof begun === 'number') return begun;
+  await begun.succeeded();
+  return 0;
 }
 
 /** Seconds, as retryAfter rounds them up: the lockout has just begun, give or take a second of test time. */
@@ -56,54 +68,47 @@ const aboutSeconds = (seconds: number): unknown =>
 describe.each(stores)('login throttle ($store)', ({ connect }) => {
   it('lets a first attempt through', async () => {
     const throttle = newThrottle(connect);
-    expect(await throttle.retryAfter(keys('ann@example.com'))).toBe(0);
+    expect(await retryAfter(throttle, keys('ann@example.com'))).toBe(0);
   });
 
   it('lets attempts through while failures stay under the limit', async () => {
     const throttle = newThrottle(connect);
     await fail(throttle, keys('ann@example.com'), 2);
-    expect(await throttle.retryAfter(keys('ann@example.com'))).toBe(0);
+    expect(await retryAfter(throttle, keys('ann@example.com'))).toBe(0);
   });
 
   it('locks an account for 30 seconds after 3 failures', async () => {
     const throttle = newThrottle(connect);
     await fail(throttle, keys('ann@example.com'), 3);
-    expect(await throttle.retryAfter(keys('ann@example.com'))).toEqual(aboutSeconds(30));
+    expect(await retryAfter(throttle, keys('ann@example.com'))).toEqual(aboutSeconds(30));
     // from any address; other accounts from the same address are not affected
-    expect(await throttle.retryAfter(keys('ann@example.com', '198.51.100.7'))).toEqual(aboutSeconds(30));
-    expect(await throttle.retryAfter(keys('bob@example.com'))).toBe(0);
+    expect(await retryAfter(throttle, keys('ann@example.com', '198.51.100.7'))).toEqual(aboutSeconds(30));
+    expect(await retryAfter(throttle, keys('bob@example.com'))).toBe(0);
   });
 
   it('forgets the failures of an account after a successful sign-in', async () => {
     const throttle = newThrottle(connect);
     await fail(throttle, keys('ann@example.com'), 2);
-    await throttle.recordSuccess(keys('ann@example.com'));
+    expect(await retryAfter(throttle, keys('ann@example.com'))).toBe(0);
     await fail(throttle, keys('ann@example.com'), 2);
-    expect(await throttle.retryAfter(keys('ann@example.com'))).toBe(0);
+    expect(await retryAfter(throttle, keys('ann@example.com'))).toBe(0);
   });
 
   it('locks a client address after 10 failures across different accounts', async () => {
     const throttle = newThrottle(connect);
     for (let i = 0; i < 9; i++) await fail(throttle, keys(`user${i}@example.com`));
-    expect(await throttle.retryAfter(keys('new@example.com'))).toBe(0);
+    expect(await retryAfter(throttle, keys('new@example.com'))).toBe(0);
     await fail(throttle, keys('user9@example.com'));
-    expect(await throttle.retryAfter(keys('new@example.com'))).toEqual(aboutSeconds(30));
+    expect(await retryAfter(throttle, keys('new@example.com'))).toEqual(aboutSeconds(30));
     // the same accounts from another address are fine: each had only one failure
-    expect(await throttle.retryAfter(keys('user0@example.com', '198.51.100.7'))).toBe(0);
+    expect(await retryAfter(throttle, keys('user0@example.com', '198.51.100.7'))).toBe(0);
   });
 
-  it('doubles each further lockout of the same account, up to an hour', async () => {
+  it('lets no more than the limit of parallel attempts check a password', async () => {
     const throttle = newThrottle(connect);
-    const waits: number[] = [];
-    for (let lockout = 0; lockout < 9; lockout++) {
-      // from a new address each time, so that only the account's limit is reached
-      const ann = keys('ann@example.com', `192.0.2.${100 + lockout}`);
-      await fail(throttle, ann, 3);
-      waits.push(await throttle.retryAfter(ann));
-      // a success clears the failures, so the next three lock again; the history of lockouts stays
-      await throttle.recordSuccess(ann);
-    }
-    expect(waits).toEqual([30, 60, 120, 240, 480, 960, 1920, 3600, 3600].map(aboutSeconds));
+    const begun = await Promise.all(Array.from({ length: 20 }, () => throttle.begin(keys('ann@example.com'))));
+    expect(begun.filter((attempt) => typeof attempt !== 'number')).toHaveLength(3);
+    expect(begun.filter((attempt) => typeof attempt === 'number')).toHaveLength(17);
   });
 });
 
@@ -115,8 +120,8 @@ describe.runIf(redisUrl)('login throttle (Redis, several instances)', () => {
     const ann = keys('ann@example.com');
     await fail(one, ann, 2);
     await fail(two, ann);
-    expect(await one.retryAfter(ann)).toEqual(aboutSeconds(30));
-    expect(await two.retryAfter(ann)).toEqual(aboutSeconds(30));
+    expect(await retryAfter(one, ann)).toEqual(aboutSeconds(30));
+    expect(await retryAfter(two, ann)).toEqual(aboutSeconds(30));
     expect(await connect()!.keys(`${prefix}*`)).not.toEqual([]);
   });
 });
@@ -131,15 +136,15 @@ describe('login throttle lockouts over time (memory)', () => {
     const throttle = new LoginThrottle(null, 'test:', { perAccount: 3, perAddress: 10 });
     const ann = keys('ann@example.com');
     await fail(throttle, ann, 3);
-    expect(await throttle.retryAfter(ann)).toBe(30);
+    expect(await retryAfter(throttle, ann)).toBe(30);
     vi.advanceTimersByTime(29_000);
-    expect(await throttle.retryAfter(ann)).toBe(1);
+    expect(await retryAfter(throttle, ann)).toBe(1);
     vi.advanceTimersByTime(1_000);
-    expect(await throttle.retryAfter(ann)).toBe(0);
+    expect(await retryAfter(throttle, ann)).toBe(0);
     await fail(throttle, ann, 3);
-    expect(await throttle.retryAfter(ann)).toBe(60);
+    expect(await retryAfter(throttle, ann)).toBe(60);
     vi.advanceTimersByTime(60_000);
-    expect(await throttle.retryAfter(ann)).toBe(0);
+    expect(await retryAfter(throttle, ann)).toBe(0);
   });
 
   it('count failures within an hour', async () => {
@@ -149,6 +154,27 @@ describe('login throttle lockouts over time (memory)', () => {
     await fail(throttle, ann, 2);
     vi.advanceTimersByTime(60 * 60 * 1000);
     await fail(throttle, ann, 2);
-    expect(await throttle.retryAfter(ann)).toBe(0);
+    expect(await retryAfter(throttle, ann)).toBe(0);
+  });
+});
+
+describe('login throttle lockout lengths (memory)', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('doubles each further lockout of the same account, up to an hour', async () => {
+    vi.useFakeTimers({ toFake: ['Date', 'setTimeout', 'clearTimeout'] });
+    const throttle = new LoginThrottle(null, 'test:', { perAccount: 3, perAddress: 1_000 });
+    const waits: number[] = [];
+    for (let lockout = 0; lockout < 9; lockout++) {
+      const ann = keys('ann@example.com', `192.0.2.${100 + lockout}`);
+      await fail(throttle, ann, 3);
+      const wait = await retryAfter(throttle, ann);
+      waits.push(wait);
+      // the lockout ends, and with it the failures; the history of lockouts stays
+      vi.advanceTimersByTime(wait * 1000);
+    }
+    expect(waits).toEqual([30, 60, 120, 240, 480, 960, 1920, 3600, 3600]);
   });
 });

@@ -659,6 +659,38 @@ export type CustomerAddressUpdatePayload = {
   userErrors: Array<UserError>;
 };
 
+/** The token that confirms a new email. */
+export type CustomerEmailChangeConfirmInput = {
+  /** The token from the email sent to the new address. */
+  token: Scalars['String']['input'];
+};
+
+/** The result of `customerEmailChangeConfirm`. */
+export type CustomerEmailChangeConfirmPayload = {
+  __typename?: 'CustomerEmailChangeConfirmPayload';
+  /** Whether the email changed; sign in with the new one. */
+  success: Scalars['Boolean']['output'];
+  /** Why the email could not be changed. */
+  userErrors: Array<UserError>;
+};
+
+/** A new email for the signed-in account, with the proof that the account holder asks for it. */
+export type CustomerEmailChangeRequestInput = {
+  /** The password in use now. */
+  currentPassword: Scalars['String']['input'];
+  /** The new email address (at most 254 characters); the confirmation token goes there. */
+  newEmail: Scalars['String']['input'];
+};
+
+/** The result of `customerEmailChangeRequest`. */
+export type CustomerEmailChangeRequestPayload = {
+  __typename?: 'CustomerEmailChangeRequestPayload';
+  /** The account, its email unchanged until the new address confirms; null when there are user errors. */
+  account?: Maybe<Account>;
+  /** Why the change could not be started. */
+  userErrors: Array<UserError>;
+};
+
 /** A new customer. */
 export type CustomerSignUpInput = {
   /** Email address to sign in with; case does not matter. */
@@ -682,10 +714,8 @@ export type CustomerSignUpPayload = {
   userErrors: Array<UserError>;
 };
 
-/** Changes to the signed-in account. Fields left out keep their values. */
+/** Changes to the signed-in account. Fields left out keep their values. The email changes through `customerEmailChangeRequest`. */
 export type CustomerUpdateInput = {
-  /** A new email address. */
-  email?: InputMaybe<Scalars['String']['input']>;
   /** A new given name. */
   firstName?: InputMaybe<Scalars['String']['input']>;
   /** A new family name. */
@@ -849,7 +879,7 @@ export type InventorySetPayload = {
 
 /** Credentials to sign in with. */
 export type LogInInput = {
-  /** The account's email. */
+  /** The account's email (at most 254 characters). */
   email: Scalars['String']['input'];
   /** A guest cart to merge into the customer's cart. */
   guestCartId?: InputMaybe<Scalars['ID']['input']>;
@@ -962,9 +992,17 @@ export type Mutation = {
   customerAddressSetDefault: CustomerAddressSetDefaultPayload;
   /** Changes one of the signed-in account's addresses. Owner only. */
   customerAddressUpdate: CustomerAddressUpdatePayload;
-  /** Creates a customer account and signs it in. Public. */
+  /** Makes the new address the account's email with the token emailed to it. Public: holding the token is the proof. */
+  customerEmailChangeConfirm: CustomerEmailChangeConfirmPayload;
+  /**
+   * Starts changing the signed-in account's email: checks the current password, emails a single-use token to the new
+   * address and tells the old one. The email changes only when the token comes back through
+   * `customerEmailChangeConfirm`. Signed-in accounts.
+   */
+  customerEmailChangeRequest: CustomerEmailChangeRequestPayload;
+  /** Creates a customer account and signs it in. Throttled per client address (THROTTLED). Public. */
   customerSignUp: CustomerSignUpPayload;
-  /** Changes the signed-in account's name or email. Signed-in accounts. */
+  /** Changes the signed-in account's name. Signed-in accounts. */
   customerUpdate: CustomerUpdatePayload;
   /** Marks a shipment as delivered; an order delivered in full and paid is closed. Staff only. */
   fulfillmentMarkDelivered: FulfillmentTransitionPayload;
@@ -992,7 +1030,10 @@ export type Mutation = {
   passwordChange: PasswordChangePayload;
   /** Sets a new password with the token from a reset or invitation email, and ends every session. Public. */
   passwordReset: PasswordResetPayload;
-  /** Emails a single-use link to set a new password, if the address belongs to an account. Always succeeds. Public. */
+  /**
+   * Emails a single-use link to set a new password, if the address belongs to an account; the answer is the same
+   * either way. Throttled per email and per client address (THROTTLED). Public.
+   */
   passwordResetRequest: PasswordResetRequestPayload;
   /**
    * Captures from an open authorization: all that is left unless `amount` says less. Several partial captures may
@@ -1128,6 +1169,18 @@ export type MutationCustomerAddressSetDefaultArgs = {
 /** The root of every change. Each mutation takes one `input` and returns a payload with `userErrors`. */
 export type MutationCustomerAddressUpdateArgs = {
   input: CustomerAddressUpdateInput;
+};
+
+
+/** The root of every change. Each mutation takes one `input` and returns a payload with `userErrors`. */
+export type MutationCustomerEmailChangeConfirmArgs = {
+  input: CustomerEmailChangeConfirmInput;
+};
+
+
+/** The root of every change. Each mutation takes one `input` and returns a payload with `userErrors`. */
+export type MutationCustomerEmailChangeRequestArgs = {
+  input: CustomerEmailChangeRequestInput;
 };
 
 
@@ -1551,7 +1604,7 @@ export type PasswordResetRequestInput = {
 /** The result of `passwordResetRequest`. */
 export type PasswordResetRequestPayload = {
   __typename?: 'PasswordResetRequestPayload';
-  /** Always empty, so that the answer does not reveal whether an account exists. */
+  /** Empty unless the email is over 254 characters: the answer never reveals whether an account exists. */
   userErrors: Array<UserError>;
 };
 
@@ -2332,6 +2385,10 @@ export type ResolversTypes = ResolversObject<{
   CustomerAddressSetDefaultPayload: ResolverTypeWrapper<Omit<CustomerAddressSetDefaultPayload, 'account'> & { account?: Maybe<ResolversTypes['Account']> }>;
   CustomerAddressUpdateInput: CustomerAddressUpdateInput;
   CustomerAddressUpdatePayload: ResolverTypeWrapper<Omit<CustomerAddressUpdatePayload, 'address'> & { address?: Maybe<ResolversTypes['Address']> }>;
+  CustomerEmailChangeConfirmInput: CustomerEmailChangeConfirmInput;
+  CustomerEmailChangeConfirmPayload: ResolverTypeWrapper<CustomerEmailChangeConfirmPayload>;
+  CustomerEmailChangeRequestInput: CustomerEmailChangeRequestInput;
+  CustomerEmailChangeRequestPayload: ResolverTypeWrapper<Omit<CustomerEmailChangeRequestPayload, 'account'> & { account?: Maybe<ResolversTypes['Account']> }>;
   CustomerSignUpInput: CustomerSignUpInput;
   CustomerSignUpPayload: ResolverTypeWrapper<Omit<CustomerSignUpPayload, 'account'> & { account?: Maybe<ResolversTypes['Account']> }>;
   CustomerUpdateInput: CustomerUpdateInput;
@@ -2484,6 +2541,10 @@ export type ResolversParentTypes = ResolversObject<{
   CustomerAddressSetDefaultPayload: Omit<CustomerAddressSetDefaultPayload, 'account'> & { account?: Maybe<ResolversParentTypes['Account']> };
   CustomerAddressUpdateInput: CustomerAddressUpdateInput;
   CustomerAddressUpdatePayload: Omit<CustomerAddressUpdatePayload, 'address'> & { address?: Maybe<ResolversParentTypes['Address']> };
+  CustomerEmailChangeConfirmInput: CustomerEmailChangeConfirmInput;
+  CustomerEmailChangeConfirmPayload: CustomerEmailChangeConfirmPayload;
+  CustomerEmailChangeRequestInput: CustomerEmailChangeRequestInput;
+  CustomerEmailChangeRequestPayload: Omit<CustomerEmailChangeRequestPayload, 'account'> & { account?: Maybe<ResolversParentTypes['Account']> };
   CustomerSignUpInput: CustomerSignUpInput;
   CustomerSignUpPayload: Omit<CustomerSignUpPayload, 'account'> & { account?: Maybe<ResolversParentTypes['Account']> };
   CustomerUpdateInput: CustomerUpdateInput;
@@ -2813,6 +2874,16 @@ export type CustomerAddressUpdatePayloadResolvers<ContextType = Context, ParentT
   userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
 }>;
 
+export type CustomerEmailChangeConfirmPayloadResolvers<ContextType = Context, ParentType extends ResolversParentTypes['CustomerEmailChangeConfirmPayload'] = ResolversParentTypes['CustomerEmailChangeConfirmPayload']> = ResolversObject<{
+  success?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
+}>;
+
+export type CustomerEmailChangeRequestPayloadResolvers<ContextType = Context, ParentType extends ResolversParentTypes['CustomerEmailChangeRequestPayload'] = ResolversParentTypes['CustomerEmailChangeRequestPayload']> = ResolversObject<{
+  account?: Resolver<Maybe<ResolversTypes['Account']>, ParentType, ContextType>;
+  userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
+}>;
+
 export type CustomerSignUpPayloadResolvers<ContextType = Context, ParentType extends ResolversParentTypes['CustomerSignUpPayload'] = ResolversParentTypes['CustomerSignUpPayload']> = ResolversObject<{
   account?: Resolver<Maybe<ResolversTypes['Account']>, ParentType, ContextType>;
   tokens?: Resolver<Maybe<ResolversTypes['AuthTokens']>, ParentType, ContextType>;
@@ -2937,6 +3008,8 @@ export type MutationResolvers<ContextType = Context, ParentType extends Resolver
   customerAddressDelete?: Resolver<ResolversTypes['CustomerAddressDeletePayload'], ParentType, ContextType, RequireFields<MutationCustomerAddressDeleteArgs, 'input'>>;
   customerAddressSetDefault?: Resolver<ResolversTypes['CustomerAddressSetDefaultPayload'], ParentType, ContextType, RequireFields<MutationCustomerAddressSetDefaultArgs, 'input'>>;
   customerAddressUpdate?: Resolver<ResolversTypes['CustomerAddressUpdatePayload'], ParentType, ContextType, RequireFields<MutationCustomerAddressUpdateArgs, 'input'>>;
+  customerEmailChangeConfirm?: Resolver<ResolversTypes['CustomerEmailChangeConfirmPayload'], ParentType, ContextType, RequireFields<MutationCustomerEmailChangeConfirmArgs, 'input'>>;
+  customerEmailChangeRequest?: Resolver<ResolversTypes['CustomerEmailChangeRequestPayload'], ParentType, ContextType, RequireFields<MutationCustomerEmailChangeRequestArgs, 'input'>>;
   customerSignUp?: Resolver<ResolversTypes['CustomerSignUpPayload'], ParentType, ContextType, RequireFields<MutationCustomerSignUpArgs, 'input'>>;
   customerUpdate?: Resolver<ResolversTypes['CustomerUpdatePayload'], ParentType, ContextType, RequireFields<MutationCustomerUpdateArgs, 'input'>>;
   fulfillmentMarkDelivered?: Resolver<ResolversTypes['FulfillmentTransitionPayload'], ParentType, ContextType, RequireFields<MutationFulfillmentMarkDeliveredArgs, 'input'>>;
@@ -3237,6 +3310,8 @@ export type Resolvers<ContextType = Context> = ResolversObject<{
   CustomerAddressDeletePayload?: CustomerAddressDeletePayloadResolvers<ContextType>;
   CustomerAddressSetDefaultPayload?: CustomerAddressSetDefaultPayloadResolvers<ContextType>;
   CustomerAddressUpdatePayload?: CustomerAddressUpdatePayloadResolvers<ContextType>;
+  CustomerEmailChangeConfirmPayload?: CustomerEmailChangeConfirmPayloadResolvers<ContextType>;
+  CustomerEmailChangeRequestPayload?: CustomerEmailChangeRequestPayloadResolvers<ContextType>;
   CustomerSignUpPayload?: CustomerSignUpPayloadResolvers<ContextType>;
   CustomerUpdatePayload?: CustomerUpdatePayloadResolvers<ContextType>;
   DateTime?: GraphQLScalarType;

@@ -79,13 +79,21 @@ export function startMailer(
           ORDER BY created_at LIMIT 1 FOR UPDATE SKIP LOCKED`;
         if (!claimed) return null;
         const { id, ...email } = claimed;
+        // Sent, or given up on, an email keeps its redacted body: a token it carried is no longer stored.
         try {
           await withTimeout(transport.send(email), sendTimeoutMs);
-          await tx.outboxEmail.update({ where: { id }, data: { sentAt: new Date(), attempts: { increment: 1 } } });
+          await tx.$executeRaw`
+            UPDATE outbox_email SET sent_at = now(), attempts = attempts + 1, body = coalesce(redacted_body, body),
+              redacted_body = NULL
+            WHERE id = ${id}::uuid`;
           return { id, sent: true };
         } catch (error) {
           logger.warn({ err: error, emailId: id }, 'sending email failed; will retry');
-          await tx.outboxEmail.update({ where: { id }, data: { attempts: { increment: 1 } } });
+          await tx.$executeRaw`
+            UPDATE outbox_email SET attempts = attempts + 1,
+              body = CASE WHEN attempts + 1 >= ${MAX_ATTEMPTS} THEN coalesce(redacted_body, body) ELSE body END,
+              redacted_body = CASE WHEN attempts + 1 >= ${MAX_ATTEMPTS} THEN NULL ELSE redacted_body END
+            WHERE id = ${id}::uuid`;
           return { id, sent: false };
         }
       },

@@ -76,6 +76,7 @@ export async function startTestServer(
     RATE_LIMIT_ANONYMOUS: UNTHROTTLED,
     RATE_LIMIT_CUSTOMER: UNTHROTTLED,
     RATE_LIMIT_STAFF: UNTHROTTLED,
+    SIGN_UP_LIMIT: '1000000/3600',
     // Suites read what they just changed; tests of the response cache turn it on.
     RESPONSE_CACHE: 'false',
     ...options.env,

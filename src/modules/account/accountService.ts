@@ -1,12 +1,27 @@
 // An account's own details and addresses, and what admins do to accounts.
 import type { Account, Address, PrismaClient, Role } from '../../generated/prisma/client.js';
+import { digestOf } from '../../auth/secrets.js';
+import { throttled } from '../../auth/throttle.js';
 import type { Viewer } from '../../auth/viewer.js';
 import { newestFirst, type Connection, type PageArgs } from '../../graphql/connection.js';
-import { fail, fromZodIssues, isUniqueViolation, succeed, userError, type Outcome } from '../userErrors.js';
-import { INVITATION_TTL_MS, issueSetPasswordEmail } from './authService.js';
+import { enqueueEmail } from '../../mail/outbox.js';
+import {
+  fail,
+  fromZodIssues,
+  isUniqueViolation,
+  requestError,
+  Rollback,
+  succeed,
+  transact,
+  userError,
+  type Outcome,
+} from '../userErrors.js';
+import { INVITATION_TTL_MS, issueEmailChange, issueSetPasswordEmail } from './accountEmails.js';
+import { checkCurrentPassword, expireResetTokens } from './authService.js';
 import { addressLimitReached } from './addressLimit.js';
 import type { Sessions } from './sessions.js';
-import { accountChanges, addressFields, staffFields } from './validation.js';
+import type { AccountThrottles } from './throttles.js';
+import { accountChanges, addressFields, emailChange, staffFields } from './validation.js';
 
 type AddressInput = Parameters<typeof addressFields.parse>[0];
 
@@ -18,15 +33,75 @@ export class AccountService {
   constructor(
     private readonly prisma: PrismaClient,
     private readonly sessions: Sessions,
+    private readonly throttles: AccountThrottles,
   ) {}
 
+  /** Names only: the email changes through requestEmailChange and confirmEmailChange. */
   async update(accountId: string, input: Parameters<typeof accountChanges.parse>[0]): Promise<Outcome<Account>> {
     const parsed = accountChanges.safeParse(input);
     if (!parsed.success) return fail(...fromZodIssues(parsed.error.issues));
+    return succeed(await this.prisma.account.update({ where: { id: accountId }, data: parsed.data }));
+  }
+
+  /**
+   * Mails a token to the new address, after checking the current password (a stolen access token alone cannot move
+   * the account to another mailbox), and tells the old address. Nothing changes until the token comes back. Whether
+   * the new address is taken is told only to whoever confirms it, who owns it.
+   */
+  async requestEmailChange(
+    viewer: NonNullable<Viewer>,
+    input: { newEmail: string; currentPassword: string },
+    clientAddress: string,
+  ): Promise<Outcome<Account>> {
+    const parsed = emailChange.safeParse({ newEmail: input.newEmail });
+    if (!parsed.success) return fail(...fromZodIssues(parsed.error.issues));
+    const { newEmail } = parsed.data;
+    const account = await this.prisma.account.findUniqueOrThrow({ where: { id: viewer.accountId } });
+    const checked = await checkCurrentPassword(this.throttles, account, input.currentPassword, clientAddress);
+    if (checked) return checked;
+    if (newEmail === account.email) {
+      return fail(userError(['newEmail'], 'INVALID', 'This is already the email of the account.'));
+    }
+    const wait = await this.throttles.emailsPerRecipient.take(newEmail);
+    if (wait) throw throttled('too many emails to this address.', wait);
+    await this.prisma.$transaction((tx) => issueEmailChange(tx, account, newEmail));
+    return succeed(account);
+  }
+
+  /** Sets the email a change token was sent to (single use); ends pending resets and changes, tells the old address. */
+  async confirmEmailChange(token: string): Promise<Outcome<Account>> {
+    const invalid = userError(['token'], 'INVALID_TOKEN', 'This link is invalid or has expired.');
+    const change = await this.prisma.emailChangeToken.findUnique({
+      where: { tokenHash: digestOf(token) },
+      include: { account: true },
+    });
+    if (!change || change.usedAt || change.expiresAt <= new Date() || change.account.disabledAt) return fail(invalid);
     try {
-      return succeed(await this.prisma.account.update({ where: { id: accountId }, data: parsed.data }));
+      return await transact(this.prisma, async (tx) => {
+        const now = new Date();
+        const claimed = await tx.emailChangeToken.updateMany({
+          where: { id: change.id, usedAt: null },
+          data: { usedAt: now },
+        });
+        if (claimed.count === 0) throw new Rollback(invalid);
+        await tx.emailChangeToken.updateMany({
+          where: { accountId: change.accountId, usedAt: null },
+          data: { usedAt: now },
+        });
+        await expireResetTokens(tx, change.accountId);
+        const before = await tx.account.findUniqueOrThrow({ where: { id: change.accountId } });
+        const account = await tx.account.update({ where: { id: change.accountId }, data: { email: change.newEmail } });
+        await enqueueEmail(tx, {
+          to: before.email,
+          subject: 'Your Agora email has changed',
+          body: `Hello ${account.firstName},\n\nThe email of your Agora account is now ${account.email}. If you did not ask for this, contact us at once.\n`,
+        });
+        return account;
+      });
     } catch (error) {
-      if (isUniqueViolation(error, 'email')) return emailTaken();
+      if (isUniqueViolation(error, 'email')) {
+        return fail(requestError('TAKEN', 'An account with this email already exists.'));
+      }
       throw error;
     }
   }

@@ -1,10 +1,9 @@
 // Signing up, signing in and passwords.
 import type { Account, Prisma, PrismaClient } from '../../generated/prisma/client.js';
-import type { LoginThrottle } from '../../auth/loginThrottle.js';
 import { hashPassword, passwordProblem, verifyPassword } from '../../auth/passwords.js';
-import { digestOf, newOpaqueToken } from '../../auth/secrets.js';
+import { digestOf } from '../../auth/secrets.js';
+import { throttled } from '../../auth/throttle.js';
 import type { Viewer } from '../../auth/viewer.js';
-import { enqueueEmail } from '../../mail/outbox.js';
 import {
   fail,
   fromZodIssues,
@@ -13,12 +12,12 @@ import {
   succeed,
   userError,
   type Outcome,
+  type UserError,
 } from '../userErrors.js';
+import { issueResetEmailIfAccount } from './accountEmails.js';
 import type { AuthTokens, Sessions } from './sessions.js';
-import { normalizeEmail, signUpFields } from './validation.js';
-
-const RESET_TOKEN_TTL_MS = 60 * 60 * 1000;
-export const INVITATION_TTL_MS = 72 * 60 * 60 * 1000;
+import type { AccountThrottles } from './throttles.js';
+import { emailInput, signUpFields } from './validation.js';
 
 const invalidCredentials = () => fail(requestError('INVALID_CREDENTIALS', 'The email or password is incorrect.'));
 
@@ -37,19 +36,20 @@ export class AuthService {
   constructor(
     private readonly prisma: PrismaClient,
     private readonly sessions: Sessions,
-    private readonly throttle: LoginThrottle,
+    private readonly throttles: AccountThrottles,
   ) {}
 
-  async signUp(input: {
-    email: string;
-    password: string;
-    firstName: string;
-    lastName: string;
-  }): Promise<Outcome<SignedIn>> {
+  /** Throttled per client address before the password is hashed (THROTTLED). */
+  async signUp(
+    input: { email: string; password: string; firstName: string; lastName: string },
+    clientAddress: string,
+  ): Promise<Outcome<SignedIn>> {
     const parsed = signUpFields.safeParse(input);
     if (!parsed.success) return fail(...fromZodIssues(parsed.error.issues));
     const weak = weakPassword('password', input.password, parsed.data.email);
     if (weak) return weak;
+    const wait = await this.throttles.signUp.take(clientAddress);
+    if (wait) throw throttled('too many sign-ups from this address.', wait);
     const passwordHash = await hashPassword(input.password);
     try {
       return succeed(
@@ -66,18 +66,21 @@ export class AuthService {
 
   /** Unknown email, wrong password and disabled account all fail alike, after one Argon2 verification each. */
   async logIn(input: { email: string; password: string }, clientAddress: string): Promise<Outcome<SignedIn>> {
-    const keys = { email: normalizeEmail(input.email), clientAddress };
-    const wait = await this.throttle.retryAfter(keys);
-    if (wait > 0) {
-      return fail(requestError('TOO_MANY_ATTEMPTS', `Too many failed sign-in attempts. Try again in ${wait} seconds.`));
+    const email = emailInput.safeParse(input.email);
+    if (!email.success) return fail(...fromZodIssues(email.error.issues).map(onField('email')));
+    const attempt = await this.throttles.logIn.begin({ email: email.data, clientAddress });
+    if (typeof attempt === 'number') {
+      return fail(
+        requestError('TOO_MANY_ATTEMPTS', `Too many failed sign-in attempts. Try again in ${attempt} seconds.`),
+      );
     }
-    const account = await this.prisma.account.findUnique({ where: { email: keys.email } });
+    const account = await this.prisma.account.findUnique({ where: { email: email.data } });
     const matches = await verifyPassword(account?.passwordHash, input.password);
     if (!account || !matches || account.disabledAt) {
-      await this.throttle.recordFailure(keys);
+      await attempt.failed();
       return invalidCredentials();
     }
-    await this.throttle.recordSuccess(keys);
+    await attempt.succeeded();
     return succeed({ account, ...(await this.sessions.start(this.prisma, account)) });
   }
 
@@ -88,15 +91,8 @@ export class AuthService {
     clientAddress: string,
   ): Promise<Outcome<Account>> {
     const account = await this.prisma.account.findUniqueOrThrow({ where: { id: viewer.accountId } });
-    const keys = { email: account.email, clientAddress };
-    const wait = await this.throttle.retryAfter(keys);
-    if (wait > 0) {
-      return fail(requestError('TOO_MANY_ATTEMPTS', `Too many failed attempts. Try again in ${wait} seconds.`));
-    }
-    if (!(await verifyPassword(account.passwordHash, input.currentPassword))) {
-      await this.throttle.recordFailure(keys);
-      return fail(userError(['currentPassword'], 'INVALID_CREDENTIALS', 'The current password is incorrect.'));
-    }
+    const checked = await checkCurrentPassword(this.throttles, account, input.currentPassword, clientAddress);
+    if (checked) return checked;
     const weak = weakPassword('newPassword', input.newPassword, account.email);
     if (weak) return weak;
     const passwordHash = await hashPassword(input.newPassword);
@@ -109,16 +105,19 @@ export class AuthService {
     );
   }
 
-  /** Queues a reset email when the address belongs to an enabled account; the answer is the same either way. */
-  async requestPasswordReset(email: string): Promise<void> {
-    const account = await this.prisma.account.findUnique({ where: { email: normalizeEmail(email) } });
-    if (!account || account.disabledAt) return;
-    await this.prisma.$transaction((tx) =>
-      issueSetPasswordEmail(tx, account, RESET_TOKEN_TTL_MS, {
-        subject: 'Reset your Agora password',
-        intro: 'Someone asked to reset the password of your Agora account. If it was not you, ignore this email.',
-      }),
-    );
+  /**
+   * Queues a reset email when the address belongs to an enabled account; the answer and the work are the same
+   * either way. Throttled per email and per client address (THROTTLED), known or not.
+   */
+  async requestPasswordReset(input: string, clientAddress: string): Promise<Outcome<true>> {
+    const email = emailInput.safeParse(input);
+    if (!email.success) return fail(...fromZodIssues(email.error.issues).map(onField('email')));
+    const wait =
+      (await this.throttles.resetsPerAddress.take(clientAddress)) ||
+      (await this.throttles.emailsPerRecipient.take(email.data));
+    if (wait) throw throttled('too many password reset requests.', wait);
+    await issueResetEmailIfAccount(this.prisma, email.data);
+    return succeed(true);
   }
 
   /** Sets a password with a reset or invitation token (single use), and ends every session of the account. */
@@ -148,25 +147,28 @@ export class AuthService {
 }
 
 /** Once a password is set, older reset links must not set it again. */
-async function expireResetTokens(tx: Prisma.TransactionClient, accountId: string): Promise<void> {
+export async function expireResetTokens(tx: Prisma.TransactionClient, accountId: string): Promise<void> {
   await tx.passwordResetToken.updateMany({ where: { accountId, usedAt: null }, data: { usedAt: new Date() } });
 }
 
-/** Creates a single-use token to set the account's password and queues the email that carries it. */
-export async function issueSetPasswordEmail(
-  tx: Parameters<typeof enqueueEmail>[0],
-  account: Pick<Account, 'id' | 'email' | 'firstName'>,
-  ttlMs: number,
-  message: { subject: string; intro: string },
-): Promise<string> {
-  const token = newOpaqueToken();
-  await tx.passwordResetToken.create({
-    data: { accountId: account.id, tokenHash: digestOf(token), expiresAt: new Date(Date.now() + ttlMs) },
-  });
-  await enqueueEmail(tx, {
-    to: account.email,
-    subject: message.subject,
-    body: `Hello ${account.firstName},\n\n${message.intro}\n\nTo set your password, use this token with the passwordReset mutation (valid for ${Math.round(ttlMs / 3_600_000)} hours):\n\n${token}\n`,
-  });
-  return token;
+/** The current password's check for changes that need it, under the sign-in throttle: null when it matches. */
+export async function checkCurrentPassword(
+  throttles: AccountThrottles,
+  account: Account,
+  password: string,
+  clientAddress: string,
+): Promise<Outcome<never> | null> {
+  const attempt = await throttles.logIn.begin({ email: account.email, clientAddress });
+  if (typeof attempt === 'number') {
+    return fail(requestError('TOO_MANY_ATTEMPTS', `Too many failed attempts. Try again in ${attempt} seconds.`));
+  }
+  if (!(await verifyPassword(account.passwordHash, password))) {
+    await attempt.failed();
+    return fail(userError(['currentPassword'], 'INVALID_CREDENTIALS', 'The current password is incorrect.'));
+  }
+  await attempt.succeeded();
+  return null;
 }
+
+/** Moves user errors of a lone value onto the input field it came from. */
+const onField = (field: string) => (error: UserError) => ({ ...error, field: ['input', field] });

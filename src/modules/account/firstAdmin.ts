@@ -2,7 +2,7 @@
 // password.
 import type { PrismaClient } from '../../generated/prisma/client.js';
 import { hashPassword, passwordProblem } from '../../auth/passwords.js';
-import { INVITATION_TTL_MS, issueSetPasswordEmail } from './authService.js';
+import { INVITATION_TTL_MS, issueSetPasswordEmail } from './accountEmails.js';
 import { normalizeEmail } from './validation.js';
 
 export class FirstAdminError extends Error {

@@ -29,7 +29,7 @@ export const accountResolvers: Resolvers = {
   },
 
   Mutation: {
-    customerSignUp: async (_, { input }, ctx) => signedIn(ctx, await ctx.auth.signUp(input)),
+    customerSignUp: async (_, { input }, ctx) => signedIn(ctx, await ctx.auth.signUp(input, ctx.clientAddress)),
     logIn: async (_, { input: { guestCartId, ...credentials } }, ctx) => {
       const payload = signedIn(ctx, await ctx.auth.logIn(credentials, ctx.clientAddress));
       const accountId = payload.account?.id;
@@ -68,13 +68,21 @@ export const accountResolvers: Resolvers = {
       const outcome = await ctx.accounts.update(viewerOf(ctx).accountId, input);
       return withUserErrors(outcome, { account: outcome.value });
     },
+    customerEmailChangeRequest: async (_, { input }, ctx) => {
+      const outcome = await ctx.accounts.requestEmailChange(viewerOf(ctx), input, ctx.clientAddress);
+      return withUserErrors(outcome, { account: outcome.value });
+    },
+    customerEmailChangeConfirm: async (_, { input }, ctx) => {
+      const outcome = await ctx.accounts.confirmEmailChange(input.token);
+      return withUserErrors(outcome, { success: outcome.value !== null });
+    },
     passwordChange: async (_, { input }, ctx) => {
       const outcome = await ctx.auth.changePassword(viewerOf(ctx), input, ctx.clientAddress);
       return withUserErrors(outcome, { account: outcome.value });
     },
     passwordResetRequest: async (_, { input }, ctx) => {
-      await ctx.auth.requestPasswordReset(input.email);
-      return { userErrors: [] };
+      const outcome = await ctx.auth.requestPasswordReset(input.email, ctx.clientAddress);
+      return { userErrors: outcome.userErrors };
     },
     passwordReset: async (_, { input }, ctx) => {
       const outcome = await ctx.auth.resetPassword(input);

@@ -12,20 +12,32 @@ const optionalText = (what: string, max: number) =>
     .nullish()
     .transform((value) => value || null);
 
+/** RFC 5321's limit on a path, which bounds every email the API takes, before it is used for anything. */
+export const MAX_EMAIL_LENGTH = 254;
+const TOO_LONG = `Email must be at most ${MAX_EMAIL_LENGTH} characters.`;
+
 /** Emails are compared and stored in lower case. */
 export const email = z
   .string()
   .trim()
-  .max(254, 'Email must be at most 254 characters.')
+  .max(MAX_EMAIL_LENGTH, TOO_LONG)
   .pipe(z.email('Enter a valid email address.'))
   .transform((value) => value.toLowerCase());
 
 export const normalizeEmail = (value: string): string => value.trim().toLowerCase();
 
+/** An email to look up (sign-in, reset): any text up to the limit, normalised; no account has anything else. */
+export const emailInput = z
+  .string()
+  .trim()
+  .max(MAX_EMAIL_LENGTH, TOO_LONG)
+  .transform((value) => value.toLowerCase());
+
 export const signUpFields = z.object({ email, firstName: name('First name'), lastName: name('Last name') });
 
+export const emailChange = z.object({ newEmail: email });
+
 export const accountChanges = z.object({
-  email: email.nullish().transform((v) => v ?? undefined),
   firstName: name('First name')
     .nullish()
     .transform((v) => v ?? undefined),

@@ -27,7 +27,7 @@ export const orderResolvers: Resolvers = {
       if (order && !canViewOrder(ctx, order)) throw ctx.viewer ? forbidden() : unauthenticated();
       return order;
     },
-    orderByNumber: (_, { number, email }, ctx) => ctx.orders.findByNumber(number, email),
+    orderByNumber: (_, { number, email }, ctx) => ctx.orders.findByNumber(number, email, ctx.clientAddress),
     orders: (_, { filter, ...page }, ctx) =>
       ctx.orders.list(
         {

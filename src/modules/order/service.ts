@@ -3,11 +3,14 @@
 import type { Fulfillment, Order, OrderStatus, Prisma, PrismaClient } from '../../generated/prisma/client.js';
 import { idsCreatedBetween } from '../../db/timeOrderedIds.js';
 import { newestFirst, type Connection, type PageArgs } from '../../graphql/connection.js';
+import { badUserInput } from '../../graphql/errors.js';
+import { MAX_EMAIL_LENGTH } from '../account/index.js';
 import { fail, Rollback, transact, userError, type Outcome } from '../userErrors.js';
 import { cancelOrder } from './cancellation.js';
 import { FULFILLABLE_FINANCIAL, unitsToShip } from './derive.js';
 import { canMove, lockOrder, VISIBLE_STATUSES } from './stateMachines.js';
 import { syncOrder } from './sync.js';
+import type { OrderLookupThrottle } from './lookupThrottle.js';
 
 export interface OrderListFilter {
   status?: OrderStatus | null;
@@ -40,6 +43,7 @@ export class OrderService {
   constructor(
     private readonly prisma: PrismaClient,
     private readonly payments: PaymentReversal,
+    private readonly lookups: OrderLookupThrottle,
   ) {}
 
   /** Packs units of the order's lines into a new shipment with its carrier and tracking number. */
@@ -159,10 +163,16 @@ export class OrderService {
   }
 
   /** Guest tracking: both the number and the email must match, so numbers alone reveal nothing. */
-  async findByNumber(number: number, email: string): Promise<Order | null> {
-    // Compared here, not with Prisma's case-insensitive `equals`: that is an ILIKE, where `%` matches any email.
-    const order = await this.prisma.order.findUnique({ where: { number } });
-    return order && order.email.toLowerCase() === email.trim().toLowerCase() ? order : null;
+  /** Throttled per client address and per order number (OrderLookupThrottle). */
+  async findByNumber(number: number, email: string, clientAddress: string): Promise<Order | null> {
+    if (email.length > MAX_EMAIL_LENGTH) {
+      throw badUserInput(`Email must be at most ${MAX_EMAIL_LENGTH} characters.`, 'email');
+    }
+    return this.lookups.guard(number, clientAddress, async () => {
+      // Compared here, not with Prisma's case-insensitive `equals`: that is an ILIKE, where `%` matches any email.
+      const order = await this.prisma.order.findUnique({ where: { number } });
+      return order && order.email.toLowerCase() === email.trim().toLowerCase() ? order : null;
+    });
   }
 
   private async moveShipment(
