@@ -29,7 +29,7 @@ describe('pageWindow', () => {
     [{ first: 1, before: encodeCursor(2) }],
     [{ after: 'not a cursor' }],
     [{ after: encodeCursor('a string where a number belongs') }],
-    [{ after: encodeCursor(7).padEnd(2000, 'A') }],
+    [{ after: encodeCursor(7).padEnd(5000, 'A') }],
     [{ after: `${encodeCursor(7)}=` }],
     [{ after: Buffer.from(' 7').toString('base64url') }],
     [{ after: Buffer.from('7\u0000').toString('base64url') }],
@@ -40,6 +40,11 @@ describe('pageWindow', () => {
 
 describe('cursor keys', () => {
   const anyKey = (raw: unknown) => raw;
+
+  it('takes back the longest key the API writes: a 255-character title that JSON escapes', () => {
+    const key = ['TITLE', '\u0001'.repeat(255), '00000000-0000-4000-8000-000000000001'];
+    expect(pageWindow({ after: encodeCursor(key) }, anyKey).cursor).toEqual(key);
+  });
 
   it('refuses a NUL anywhere in the decoded key, even where the key takes any value', () => {
     for (const key of [['a\u0000'], { 'a\u0000': 1 }, [[['\u0000']]]]) {

@@ -35,8 +35,9 @@ export interface Connection<T> {
 
 export const encodeCursor = (key: unknown): string => Buffer.from(JSON.stringify(key)).toString('base64url');
 
-/** Longer than any cursor this API hands out. */
-const MAX_CURSOR_LENGTH = 1024;
+/** Longer than any cursor this API hands out: the longest holds a 255-character title of control characters, each
+ * escaped in six bytes of JSON, about 2,100 characters of base64. */
+const MAX_CURSOR_LENGTH = 4096;
 const INT4_MAX = 2_147_483_647;
 /** The smallest and largest magnitudes a PostgreSQL `real` holds without underflow or overflow. */
 const REAL_MIN = 1.2e-38;
