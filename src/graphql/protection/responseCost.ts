@@ -45,6 +45,9 @@ interface PlannedField {
   children?: Map<GraphQLObjectType, PlannedField[]>;
   /** What the field would cost as requested (its assumed list sizes), worked out on first use. */
   requested?: number;
+  /** Its arguments, and what their input lists cost, worked out on first use. */
+  args?: Record<string, unknown>;
+  input?: number;
 }
 
 /**
@@ -78,7 +81,7 @@ export class ResponseWalk {
     const { field, parentType } = planned;
     if (!field) return 0;
     const cost = this.model.costOf(field, parentType);
-    const input = this.model.inputCost(field, parentType, this.argumentsOf(planned));
+    const input = this.inputCostOf(planned);
     if (cost.connection) {
       const pageSize = this.model.sizeOf(cost, this.argumentsOf(planned));
       return input + cost.weight + this.childCost(value, planned, pageSize);
@@ -112,7 +115,7 @@ export class ResponseWalk {
       const cost = this.model.costOf(field, parentType);
       const args = this.argumentsOf(planned);
       const child = this.childRequested(planned);
-      total = this.model.inputCost(field, parentType, args);
+      total = this.inputCostOf(planned);
       if (cost.connection) total += cost.weight + this.model.sizeOf(cost, args) * child;
       else total += (cost.list ? this.model.sizeOf(cost, args) : 1) * (cost.weight + child);
     }
@@ -134,8 +137,14 @@ export class ResponseWalk {
     return most;
   }
 
-  private argumentsOf({ field, nodes }: PlannedField): Record<string, unknown> {
-    return field ? getArgumentValues(field, nodes[0]!, this.variables) : {};
+  private argumentsOf(planned: PlannedField): Record<string, unknown> {
+    const { field, nodes } = planned;
+    return (planned.args ??= field ? getArgumentValues(field, nodes[0]!, this.variables) : {});
+  }
+
+  private inputCostOf(planned: PlannedField): number {
+    const { field, parentType } = planned;
+    return (planned.input ??= field ? this.model.inputCost(field, parentType, this.argumentsOf(planned)) : 0);
   }
 
   /**
