@@ -117,7 +117,7 @@ describe('totals that would not fit an order', () => {
 
   it('refuses two units of the most expensive variant, whose line alone overflows', async () => {
     const costly = await shop.variant({ price: INT4_MAX });
-    const errors = await refused('cartCreate', { lines: [{ variantId: costly.gid, quantity: 2 }] }, ['INVALID']);
+    const errors = await refused('cartCreate', { lines: [{ variantId: costly.gid, quantity: 2 }] }, ['LIMIT_REACHED']);
     expect(errors[0]!.field).toEqual(['input', 'lines']);
     expect(errors[0]!.message).toMatch(/at most 1000000000 minor units/);
   });
@@ -129,21 +129,23 @@ describe('totals that would not fit an order', () => {
       await shop.variant({ price: 400_000_000 }),
     ];
     const all = variants.map((v) => ({ variantId: v.gid, quantity: 1 }));
-    await refused('cartCreate', { lines: all }, ['INVALID']);
+    await refused('cartCreate', { lines: all }, ['LIMIT_REACHED']);
     const cart = await cartWith([
       [variants[0]!, 1],
       [variants[1]!, 1],
     ]);
-    await refused('cartLinesAdd', { cartId: cart.id, lines: [all[2]] }, ['INVALID']);
+    await refused('cartLinesAdd', { cartId: cart.id, lines: [all[2]] }, ['LIMIT_REACHED']);
     const lines = cart.lineIds.map((id) => ({ id, quantity: 2 }));
-    await refused('cartLinesUpdate', { cartId: cart.id, lines }, ['INVALID']);
+    await refused('cartLinesUpdate', { cartId: cart.id, lines }, ['LIMIT_REACHED']);
   });
 
   it('accepts goods costing exactly the limit, and not one minor unit more', async () => {
     const variant = await shop.variant({ price: 20_000_000 });
     const cart = await cartWith([[variant, 50]]);
     const penny = await shop.variant({ price: 1 });
-    await refused('cartLinesAdd', { cartId: cart.id, lines: [{ variantId: penny.gid, quantity: 1 }] }, ['INVALID']);
+    await refused('cartLinesAdd', { cartId: cart.id, lines: [{ variantId: penny.gid, quantity: 1 }] }, [
+      'LIMIT_REACHED',
+    ]);
   });
 
   it('answers a checkout whose total grew past an int4 since the cart was filled with a userError', async () => {
@@ -154,7 +156,7 @@ describe('totals that would not fit an order', () => {
     expect(res.errors, JSON.stringify(res.errors)).toBeUndefined();
     expect(res.data.checkoutComplete).toMatchObject({
       order: null,
-      userErrors: [{ field: ['input', 'cartId'], code: 'INVALID' }],
+      userErrors: [{ field: ['input', 'cartId'], code: 'LIMIT_REACHED' }],
     });
     expect(await shop.stockOf(variant)).toEqual({ stockOnHand: 100, stockReserved: 0 });
   });

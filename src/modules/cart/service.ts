@@ -46,7 +46,7 @@ const subtotalProblem = (lines: { unitPrice: number; quantity: number }[]): User
   subtotalOf(lines) > BigInt(MAX_CART_SUBTOTAL)
     ? userError(
         ['lines'],
-        'INVALID',
+        'LIMIT_REACHED',
         `A cart's goods may cost at most ${MAX_CART_SUBTOTAL} minor units of the store currency; lower the quantities.`,
       )
     : null;

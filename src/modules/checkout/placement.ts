@@ -51,7 +51,9 @@ export async function placeOrder(
   }
   const totals = await priceCart(tx, cart);
   if (totals.total > MAX_ORDER_TOTAL) {
-    throw new Rollback(userError(['cartId'], 'INVALID', `An order may total at most ${MAX_ORDER_TOTAL} minor units.`));
+    throw new Rollback(
+      userError(['cartId'], 'LIMIT_REACHED', `An order may total at most ${MAX_ORDER_TOTAL} minor units.`),
+    );
   }
   const order = await tx.order
     .create({
