@@ -70,8 +70,8 @@ describe('docs/permissions.md', () => {
     expect(ruleOf('Mutation', 'customerAddressUpdate')).toBe('ownsAddressInput');
     expect(ruleOf('Query', 'products')).toBe('isPublic');
     expect(ruleOf('Query', 'accounts')).toBe('isStaff');
-    expect(ruleOf('Account', 'email')).toBe('isSelfOrStaff');
-    expect(ruleOf('Address', 'line1')).toBe('ownsAddressOrStaff');
+    expect(ruleOf('Account', 'email')).toBe('ownerOrStaff(Account)');
+    expect(ruleOf('Address', 'line1')).toBe('ownerOrStaff(Address)');
     expect(ruleOf('Mutation', 'passwordChange')).toBe('isAuthenticated');
   });
 

@@ -14,10 +14,27 @@ export const RULE_MEANINGS: Readonly<Record<string, string>> = {
   isAuthenticated: 'any signed-in account',
   isStaff: 'STAFF or ADMIN',
   isAdmin: 'ADMIN',
-  isSelfOrStaff: 'the account itself, or staff',
-  ownsAddressOrStaff: "the address's owner, or staff",
+  'ownerOrStaff(Account)': 'the account itself, or staff',
+  'ownerOrStaff(Address)': "the address's owner, or staff",
+  'ownerOrStaff(Cart)': "the cart's customer, or staff; a guest cart, whoever holds its ID",
+  'ownerOrStaff(CartLine)': "as `ownerOrStaff(Cart)` for the line's cart (loaded by `cartById`)",
+  'ownerOrStaff(Order)':
+    "the order's customer, or staff; or a caller who proved it in this operation (`orderByNumber` with its email, the checkout of a guest cart, signing in as its customer)",
+  'ownerOrStaff(OrderLine)': "as `ownerOrStaff(Order)` for the line's order (loaded by `orderById`)",
+  'ownerOrStaff(Fulfillment)': "as `ownerOrStaff(Order)` for the shipment's order (loaded by `orderById`)",
+  'ownerOrStaff(FulfillmentLine)':
+    "as `ownerOrStaff(Order)` for the order of the line's order line (`orderLineById`, then `orderById`)",
+  'ownerOrStaff(OrderEvent)': "as `ownerOrStaff(Order)` for the event's order (loaded by `orderById`)",
+  'ownerOrStaff(part)':
+    'as the owner-or-staff rule of the cart or order this value is part of (its cost, address, buyer or payment); denied when it is part of none',
   ownsAddressInput: 'the address named by `input.id` belongs to the viewer',
-  holdsCartInput: "the cart named by `input.cartId` is a guest cart, or the viewer's (staff included)",
+  holdsCartInput:
+    "the cart named by `input.cartId` is a guest cart, or the viewer's, or the viewer is staff (as `ownerOrStaff(Cart)`, loaded by `cartById`)",
+  holdsCartArgument: 'as `holdsCartInput`, for the cart named by `id`; an unknown cart answers null',
+  viewsOrderArgument:
+    'as `ownerOrStaff(Order)`, for the order named by `id` (loaded by `orderById`); an unknown order answers null',
+  viewsOrderIdArgument:
+    "as `ownerOrStaff(Order)`, for the order named by `orderId`; an unknown order is refused like another's",
 };
 
 const NO_RULE = '**deny (no rule)**';

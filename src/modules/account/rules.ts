@@ -1,30 +1,38 @@
 // Who may see and change accounts and addresses: the owner and staff; account management is for admins.
 import { rule } from 'graphql-shield';
 import type { Account, Address } from '../../generated/prisma/client.js';
+import { mayView, ownerOrStaff, type Owned } from '../../auth/ownership.js';
 import { eachField, isAdmin, isAuthenticated, isPublic, isStaff } from '../../auth/rules.js';
-import { isStaffRole } from '../../auth/viewer.js';
 import type { Context } from '../../graphql/context.js';
 import { databaseIdOf } from '../../graphql/globalId.js';
 import { forbidden, unauthenticated } from '../../graphql/errors.js';
 import type { RuleTree } from '../../graphql/permissions.js';
 
+/** An account is its own owner. */
+export const ownedAccount = (account: Pick<Account, 'id'>): Owned => ({
+  kind: 'Account',
+  id: account.id,
+  accountId: account.id,
+  openWhenUnowned: false,
+});
+
+export const ownedAddress = (address: Pick<Address, 'id' | 'accountId'>): Owned => ({
+  kind: 'Address',
+  id: address.id,
+  accountId: address.accountId,
+  openWhenUnowned: false,
+});
+
 /** Whether the viewer may see `account`: it is their own, or they are staff. Also used by node(id:). */
 export const canViewAccount = (ctx: Context, account: Pick<Account, 'id'>): boolean =>
-  Boolean(ctx.viewer && (ctx.viewer.accountId === account.id || isStaffRole(ctx.viewer.role)));
+  mayView(ctx, ownedAccount(account));
 
 /** Whether the viewer may see `address`: it is on their account, or they are staff. Also used by node(id:). */
-export const canViewAddress = (ctx: Context, address: Pick<Address, 'accountId'>): boolean =>
-  Boolean(ctx.viewer && (ctx.viewer.accountId === address.accountId || isStaffRole(ctx.viewer.role)));
+export const canViewAddress = (ctx: Context, address: Pick<Address, 'id' | 'accountId'>): boolean =>
+  mayView(ctx, ownedAddress(address));
 
-const denial = (ctx: Context) => (ctx.viewer ? forbidden() : unauthenticated());
-
-export const isSelfOrStaff = rule('isSelfOrStaff', { cache: 'strict' })((account: Account, _args, ctx: Context) =>
-  canViewAccount(ctx, account) ? true : denial(ctx),
-);
-
-export const ownsAddressOrStaff = rule('ownsAddressOrStaff', { cache: 'strict' })(
-  (address: Address, _args, ctx: Context) => (canViewAddress(ctx, address) ? true : denial(ctx)),
-);
+const ownerOfAccount = ownerOrStaff<Account>('Account', ownedAccount);
+const ownerOfAddress = ownerOrStaff<Address>('Address', ownedAddress);
 
 /** For mutations on `input.id`: the address must be the viewer's own (staff included: these are customer
  * mutations). An unknown address passes, for the mutation to report as NOT_FOUND. Loaded through the request's
@@ -62,7 +70,7 @@ export const accountRules: RuleTree = {
     accountDisable: isAdmin,
     accountEnable: isAdmin,
   },
-  Account: eachField(isSelfOrStaff, [
+  Account: eachField(ownerOfAccount, [
     'id',
     'email',
     'firstName',
@@ -75,7 +83,7 @@ export const accountRules: RuleTree = {
     'cart',
     'orders',
   ]),
-  Address: eachField(ownsAddressOrStaff, [
+  Address: eachField(ownerOfAddress, [
     'id',
     'firstName',
     'lastName',
@@ -96,7 +104,9 @@ export const accountRules: RuleTree = {
   },
   AccountConnection: { edges: isStaff, nodes: isStaff, pageInfo: isStaff, totalCount: isStaff },
   AccountEdge: { cursor: isStaff, node: isStaff },
-  // Payloads: whoever could run the mutation may read its result; the objects inside keep their own rules.
+  // Payloads: whoever could run the mutation may read its result; the objects inside keep their own rules. The
+  // account (and cart) of customerSignUp and logIn are readable because the operation proved it is that account
+  // (grantOwner in resolvers.ts); the operation still acts as the viewer it started with.
   CustomerSignUpPayload: { account: isPublic, tokens: isPublic, userErrors: isPublic },
   LogInPayload: { account: isPublic, cart: isPublic, tokens: isPublic, userErrors: isPublic },
   TokenRefreshPayload: { tokens: isPublic, userErrors: isPublic },

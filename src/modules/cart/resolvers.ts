@@ -2,12 +2,12 @@
 import type { Resolvers } from '../../generated/graphql.js';
 import type { Cart } from '../../generated/prisma/client.js';
 import type { Context } from '../../graphql/context.js';
-import { forbidden, unauthenticated } from '../../graphql/errors.js';
 import { databaseIdOrUnknown, requireDatabaseId, toGlobalId } from '../../graphql/globalId.js';
+import { partOf } from '../../auth/ownership.js';
 import { money } from '../../money.js';
 import type { Outcome } from '../userErrors.js';
 import { cartTotals } from './pricing.js';
-import { canUseCart } from './rules.js';
+import { ownedCart } from './rules.js';
 
 const cartId = (id: string) => databaseIdOrUnknown(id, 'Cart');
 const lineRequests = (lines: { variantId: string; quantity: number }[] | null | undefined) =>
@@ -34,11 +34,7 @@ async function totalsOf(cart: Cart, ctx: Context) {
 
 export const cartResolvers: Resolvers = {
   Query: {
-    cart: async (_, { id }, ctx) => {
-      const cart = await ctx.loaders.cartById.load(requireDatabaseId(id, 'Cart', 'id'));
-      if (cart && !canUseCart(ctx, cart)) throw ctx.viewer ? forbidden() : unauthenticated();
-      return cart;
-    },
+    cart: (_, { id }, ctx) => ctx.loaders.cartById.load(requireDatabaseId(id, 'Cart', 'id')),
     shippingMethods: (_, __, ctx) => ctx.loaders.activeShippingMethods.load('all'),
   },
 
@@ -83,11 +79,15 @@ export const cartResolvers: Resolvers = {
     lines: (cart, _, ctx) => ctx.loaders.linesByCartId.load(cart.id),
     totalQuantity: async (cart, _, ctx) =>
       (await ctx.loaders.linesByCartId.load(cart.id)).reduce((sum, line) => sum + line.quantity, 0),
-    buyerIdentity: async (cart, _, ctx) => ({
-      email:
-        cart.email ?? (cart.accountId ? (await ctx.loaders.accountById.load(cart.accountId))?.email : null) ?? null,
-      shippingAddress: addressOf(cart) as never,
-    }),
+    buyerIdentity: async (cart, _, ctx) =>
+      partOf(
+        {
+          email:
+            cart.email ?? (cart.accountId ? (await ctx.loaders.accountById.load(cart.accountId))?.email : null) ?? null,
+          shippingAddress: partOf(addressOf(cart), ownedCart(cart)) as never,
+        },
+        ownedCart(cart),
+      ),
     shippingMethod: (cart, _, ctx) =>
       cart.shippingMethodId ? ctx.loaders.shippingMethodById.load(cart.shippingMethodId) : null,
     availableShippingMethods: async (cart, _, ctx) => {
@@ -98,12 +98,13 @@ export const cartResolvers: Resolvers = {
     cost: async (cart, _, ctx) => {
       const totals = await totalsOf(cart, ctx);
       const currency = ctx.storeCurrency;
-      return {
+      const cost = {
         subtotal: money(totals.subtotal, currency),
         shipping: money(totals.shipping, currency),
         tax: money(totals.tax, currency),
         total: money(totals.total, currency),
       };
+      return partOf(cost, ownedCart(cart));
     },
   },
 
@@ -112,7 +113,12 @@ export const cartResolvers: Resolvers = {
     merchandise: async (line, _, ctx) => (await ctx.loaders.variantById.load(line.variantId))!,
     cost: async (line, _, ctx) => {
       const price = (await ctx.loaders.variantById.load(line.variantId))?.priceAmount ?? 0;
-      return { unitPrice: money(price, ctx.storeCurrency), subtotal: money(price * line.quantity, ctx.storeCurrency) };
+      const cart = await ctx.loaders.cartById.load(line.cartId);
+      const cost = {
+        unitPrice: money(price, ctx.storeCurrency),
+        subtotal: money(price * line.quantity, ctx.storeCurrency),
+      };
+      return cart ? partOf(cost, ownedCart(cart)) : cost;
     },
   },
 

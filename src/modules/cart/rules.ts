@@ -1,34 +1,51 @@
 // Who may use a cart: anyone holding a guest cart's ID; only its customer (and staff) for a customer's cart.
-import { rule } from 'graphql-shield';
-import type { Cart } from '../../generated/prisma/client.js';
+import type { Cart, CartLine } from '../../generated/prisma/client.js';
+import { mayView, ownerOfWhole, ownerOrStaff, ownerOrStaffOfArgument, type Owned } from '../../auth/ownership.js';
 import { eachField, isPublic } from '../../auth/rules.js';
-import { isStaffRole } from '../../auth/viewer.js';
 import type { Context } from '../../graphql/context.js';
-import { forbidden, unauthenticated } from '../../graphql/errors.js';
 import { databaseIdOf } from '../../graphql/globalId.js';
 import type { RuleTree } from '../../graphql/permissions.js';
 
-/** Also used by cart(id:) and node(id:). */
-export const canUseCart = (ctx: Context, cart: Pick<Cart, 'accountId'>): boolean =>
-  cart.accountId === null ||
-  Boolean(ctx.viewer && (ctx.viewer.accountId === cart.accountId || isStaffRole(ctx.viewer.role)));
+/** A cart is its customer's; a guest cart (no customer) is open to whoever holds its ID. */
+export const ownedCart = (cart: Pick<Cart, 'id' | 'accountId'>): Owned => ({
+  kind: 'Cart',
+  id: cart.id,
+  accountId: cart.accountId,
+  openWhenUnowned: true,
+});
+
+/** Also used by node(id:). */
+export const canUseCart = (ctx: Context, cart: Pick<Cart, 'id' | 'accountId'>): boolean =>
+  mayView(ctx, ownedCart(cart));
+
+const cartNamed = async (id: string | null, ctx: Context) => {
+  const cart = id && (await ctx.loaders.cartById.load(id));
+  return cart ? ownedCart(cart) : null;
+};
 
 /** For mutations on `input.cartId`, loaded through the request's DataLoader. An unknown cart passes, for the
  * mutation to report as NOT_FOUND. */
-export const holdsCartInput = rule('holdsCartInput', { cache: 'strict' })(async (
-  _parent,
-  args: { input: { cartId: string } },
-  ctx: Context,
-) => {
-  const id = databaseIdOf(args.input.cartId, 'Cart');
-  const cart = id && (await ctx.loaders.cartById.load(id));
-  if (!cart || canUseCart(ctx, cart)) return true;
-  return ctx.viewer ? forbidden() : unauthenticated();
+export const holdsCartInput = ownerOrStaffOfArgument(
+  'holdsCartInput',
+  (args: { input: { cartId: string } }, ctx) => cartNamed(databaseIdOf(args.input.cartId, 'Cart'), ctx),
+  { to: 'act' },
+);
+
+/** cart(id:): the cart named by `id`; an unknown cart passes, for the field to answer null. */
+const holdsCartArgument = ownerOrStaffOfArgument(
+  'holdsCartArgument',
+  (args: { id: string }, ctx) => cartNamed(databaseIdOf(args.id, 'Cart'), ctx),
+  { to: 'view' },
+);
+
+const ownerOfCart = ownerOrStaff<Cart>('Cart', ownedCart);
+const ownerOfCartLine = ownerOrStaff<CartLine>('CartLine', async (line, ctx) => {
+  const cart = await ctx.loaders.cartById.load(line.cartId);
+  return cart ? ownedCart(cart) : null;
 });
 
 export const cartRules: RuleTree = {
-  // cart(id:) checks canUseCart itself: the cart to check is only known once loaded.
-  Query: { cart: isPublic, shippingMethods: isPublic },
+  Query: { cart: holdsCartArgument, shippingMethods: isPublic },
   Mutation: {
     cartCreate: isPublic,
     cartLinesAdd: holdsCartInput,
@@ -37,8 +54,7 @@ export const cartRules: RuleTree = {
     cartBuyerIdentityUpdate: holdsCartInput,
     cartShippingMethodSelect: holdsCartInput,
   },
-  // A cart is reached only through cart(id:), node(id:), Account.cart or a payload, each of which checks access.
-  Cart: eachField(isPublic, [
+  Cart: eachField(ownerOfCart, [
     'id',
     'lines',
     'totalQuantity',
@@ -49,11 +65,11 @@ export const cartRules: RuleTree = {
     'createdAt',
     'updatedAt',
   ]),
-  CartLine: eachField(isPublic, ['id', 'merchandise', 'quantity', 'cost']),
-  CartLineCost: eachField(isPublic, ['unitPrice', 'subtotal']),
-  CartCost: eachField(isPublic, ['subtotal', 'shipping', 'tax', 'total']),
-  CartBuyerIdentity: eachField(isPublic, ['email', 'shippingAddress']),
-  MailingAddress: eachField(isPublic, [
+  CartLine: eachField(ownerOfCartLine, ['id', 'merchandise', 'quantity', 'cost']),
+  CartLineCost: eachField(ownerOfWhole, ['unitPrice', 'subtotal']),
+  CartCost: eachField(ownerOfWhole, ['subtotal', 'shipping', 'tax', 'total']),
+  CartBuyerIdentity: eachField(ownerOfWhole, ['email', 'shippingAddress']),
+  MailingAddress: eachField(ownerOfWhole, [
     'firstName',
     'lastName',
     'company',

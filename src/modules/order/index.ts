@@ -6,4 +6,4 @@ export { isVisible, lockOrder, moveOrder, TransitionRefused, VISIBLE_STATUSES, t
 export { OrderLookupThrottle } from './lookupThrottle.js';
 export { OrderService, type PaymentReversal } from './service.js';
 export { paymentOf, syncOrder } from './sync.js';
-export { canViewOrder } from './rules.js';
+export { canViewOrder, ownedOrder, ownerOfOrder } from './rules.js';

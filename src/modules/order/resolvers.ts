@@ -3,11 +3,11 @@ import type { Resolvers } from '../../generated/graphql.js';
 import type { Fulfillment, Order } from '../../generated/prisma/client.js';
 import { unitsToShip } from './derive.js';
 import type { Context } from '../../graphql/context.js';
-import { forbidden, unauthenticated } from '../../graphql/errors.js';
 import { databaseIdOrUnknown, requireDatabaseId, toGlobalId } from '../../graphql/globalId.js';
+import { grantObject, partOf, refusal } from '../../auth/ownership.js';
 import { money } from '../../money.js';
 import type { Outcome } from '../userErrors.js';
-import { canViewOrder } from './rules.js';
+import { canViewOrder, ownedOrder } from './rules.js';
 
 const orderId = (id: string) => databaseIdOrUnknown(id, 'Order');
 const orderPayload = (outcome: Outcome<Order>) => ({ order: outcome.value, userErrors: outcome.userErrors });
@@ -22,12 +22,13 @@ const fulfillmentId = (id: string) => databaseIdOrUnknown(id, 'Fulfillment');
 
 export const orderResolvers: Resolvers = {
   Query: {
-    order: async (_, { id }, ctx) => {
-      const order = await ctx.loaders.orderById.load(requireDatabaseId(id, 'Order', 'id'));
-      if (order && !canViewOrder(ctx, order)) throw ctx.viewer ? forbidden() : unauthenticated();
+    order: (_, { id }, ctx) => ctx.loaders.orderById.load(requireDatabaseId(id, 'Order', 'id')),
+    // The number with the email the order was placed with is the proof: the caller may read this order.
+    orderByNumber: async (_, { number, email }, ctx) => {
+      const order = await ctx.orders.findByNumber(number, email, ctx.clientAddress);
+      if (order) grantObject(ctx, 'Order', order.id);
       return order;
     },
-    orderByNumber: (_, { number, email }, ctx) => ctx.orders.findByNumber(number, email, ctx.clientAddress),
     orders: (_, { filter, ...page }, ctx) =>
       ctx.orders.list(
         {
@@ -50,9 +51,12 @@ export const orderResolvers: Resolvers = {
         token: input.payment.token,
         idempotencyKey: input.idempotencyKey,
       });
-      // A replay after the cart is gone must not hand a customer's order to whoever repeats the request.
+      // Whoever held a guest cart may read the order placed from it. A replay after the cart is gone passes the
+      // cart rule, so which order comes back is only known now: a customer's order to anyone else is refused here,
+      // with the mutation's own error (the Order rules would refuse its fields too).
       const order = outcome.value;
-      if (order?.accountId && !canViewOrder(ctx, order)) throw ctx.viewer ? forbidden() : unauthenticated();
+      if (order && order.accountId === null) grantObject(ctx, 'Order', order.id);
+      else if (order && !canViewOrder(ctx, order)) throw refusal(ctx);
       return orderPayload(outcome);
     },
     orderFulfill: async (_, { input }, ctx) => {
@@ -72,10 +76,11 @@ export const orderResolvers: Resolvers = {
 
   Subscription: {
     orderStatusChanged: {
-      // Checked once when the subscription starts; the stream then carries only this order's changes.
+      // The shield guards each push (resolve) but not the start (subscribe), so the same ownership decision is made
+      // here once; the stream then carries only this order's changes.
       subscribe: async function* (_, { orderId: id }, ctx) {
         const order = await ctx.loaders.orderById.load(requireDatabaseId(id, 'Order', 'orderId'));
-        if (!order || !canViewOrder(ctx, order)) throw ctx.viewer ? forbidden() : unauthenticated();
+        if (!order || !canViewOrder(ctx, order)) throw refusal(ctx);
         const stop = new AbortController();
         try {
           for await (const change of ctx.orderStatusBus.changes(order.id, stop.signal)) yield change;
@@ -102,7 +107,7 @@ export const orderResolvers: Resolvers = {
     shipping: (order) => money(order.shippingAmount, order.currencyCode),
     tax: (order) => money(order.taxAmount, order.currencyCode),
     total: (order) => money(order.totalAmount, order.currencyCode),
-    shippingAddress: (order) => order.shippingAddress as never,
+    shippingAddress: (order) => partOf(order.shippingAddress, ownedOrder(order)) as never,
     events: (order, _, ctx) => ctx.loaders.eventsByOrderId.load(order.id),
     fulfillments: (order, _, ctx) => ctx.loaders.fulfillmentsByOrderId.load(order.id),
   },

@@ -1,20 +1,58 @@
 // Orders: the customer's own and staff's; tracking by number needs the email too; status changes are staff work.
-import type { Order } from '../../generated/prisma/client.js';
-import { eachField, isAuthenticated, isPublic, isStaff } from '../../auth/rules.js';
-import { isStaffRole } from '../../auth/viewer.js';
+import type { Fulfillment, FulfillmentLine, Order, OrderEvent, OrderLine } from '../../generated/prisma/client.js';
+import { mayView, ownerOrStaff, ownerOrStaffOfArgument, type Owned } from '../../auth/ownership.js';
+import { eachField, isPublic, isStaff } from '../../auth/rules.js';
 import type { Context } from '../../graphql/context.js';
+import { databaseIdOf } from '../../graphql/globalId.js';
 import type { RuleTree } from '../../graphql/permissions.js';
 import { holdsCartInput } from '../cart/index.js';
 
-/** Also used by order(id:) and node(id:). */
-export const canViewOrder = (ctx: Context, order: Pick<Order, 'accountId'>): boolean =>
-  Boolean(ctx.viewer && (ctx.viewer.accountId === order.accountId || isStaffRole(ctx.viewer.role)));
+/** An order is its customer's. A guest's order has no owner and is shown only where the caller proves they placed
+ * it: orderByNumber with its email, or the checkout of the guest cart (grantObject in resolvers.ts). */
+export const ownedOrder = (order: Pick<Order, 'id' | 'accountId'>): Owned => ({
+  kind: 'Order',
+  id: order.id,
+  accountId: order.accountId,
+  openWhenUnowned: false,
+});
+
+/** Also used by node(id:). */
+export const canViewOrder = (ctx: Context, order: Pick<Order, 'id' | 'accountId'>): boolean =>
+  mayView(ctx, ownedOrder(order));
+
+const orderOf = async (orderId: string | null, ctx: Context) => {
+  const order = orderId && (await ctx.loaders.orderById.load(orderId));
+  return order ? ownedOrder(order) : null;
+};
+
+/** order(id:): an unknown order passes, for the field to answer null. */
+const viewsOrderArgument = ownerOrStaffOfArgument(
+  'viewsOrderArgument',
+  (args: { id: string }, ctx) => orderOf(databaseIdOf(args.id, 'Order'), ctx),
+  { to: 'view' },
+);
+/** orderStatusChanged(orderId:): an unknown order is refused like another's, so the stream reveals nothing. */
+const viewsOrderIdArgument = ownerOrStaffOfArgument(
+  'viewsOrderIdArgument',
+  (args: { orderId: string }, ctx) => orderOf(databaseIdOf(args.orderId, 'Order'), ctx),
+  { to: 'view', missing: 'deny' },
+);
+
+export const ownerOfOrder = ownerOrStaff<Order>('Order', ownedOrder);
+const ownerOfOrderLine = ownerOrStaff<OrderLine>('OrderLine', (line, ctx) => orderOf(line.orderId, ctx));
+const ownerOfFulfillment = ownerOrStaff<Fulfillment>('Fulfillment', (shipment, ctx) => orderOf(shipment.orderId, ctx));
+const ownerOfFulfillmentLine = ownerOrStaff<FulfillmentLine>('FulfillmentLine', async (line, ctx) => {
+  const orderLine = await ctx.loaders.orderLineById.load(line.orderLineId);
+  return orderLine ? orderOf(orderLine.orderId, ctx) : null;
+});
+const ownerOfOrderEvent = ownerOrStaff<OrderEvent>('OrderEvent', (event, ctx) => orderOf(event.orderId, ctx));
 
 export const orderRules: RuleTree = {
-  // order(id:) and orderByNumber check access themselves, once the order is loaded.
-  Query: { order: isPublic, orderByNumber: isPublic, orders: isStaff },
-  // orderStatusChanged checks the order's owner when it starts (see resolvers.ts).
-  Subscription: { orderStatusChanged: isAuthenticated },
+  // orderByNumber finds the order only with its email, and grants it to the caller (see resolvers.ts).
+  Query: { order: viewsOrderArgument, orderByNumber: isPublic, orders: isStaff },
+  // Checked on each push (the shield wraps a subscription's resolve, not its subscribe, which checks the same
+  // ownership when the stream starts: see resolvers.ts); each pushed order meets the Order rules as well.
+  Subscription: { orderStatusChanged: viewsOrderIdArgument },
   Mutation: {
     checkoutComplete: holdsCartInput,
     orderFulfill: isStaff,
@@ -22,9 +60,7 @@ export const orderRules: RuleTree = {
     fulfillmentMarkDelivered: isStaff,
     orderCancel: isStaff,
   },
-  // An order is reached only through entry points that check access: order(id:), orderByNumber, node(id:),
-  // Account.orders (the account's own rule) and checkout.
-  Order: eachField(isPublic, [
+  Order: eachField(ownerOfOrder, [
     'id',
     'number',
     'status',
@@ -42,7 +78,7 @@ export const orderRules: RuleTree = {
     'events',
     'createdAt',
   ]),
-  OrderLine: eachField(isPublic, [
+  OrderLine: eachField(ownerOfOrderLine, [
     'id',
     'sku',
     'productTitle',
@@ -54,9 +90,10 @@ export const orderRules: RuleTree = {
     'refundedQuantity',
     'fulfillableQuantity',
   ]),
-  Fulfillment: eachField(isPublic, ['id', 'status', 'carrier', 'trackingNumber', 'lines', 'createdAt']),
-  FulfillmentLine: eachField(isPublic, ['orderLine', 'quantity']),
-  OrderEvent: eachField(isPublic, ['kind', 'from', 'to', 'fulfillmentId', 'note', 'createdAt']),
+  Fulfillment: eachField(ownerOfFulfillment, ['id', 'status', 'carrier', 'trackingNumber', 'lines', 'createdAt']),
+  FulfillmentLine: eachField(ownerOfFulfillmentLine, ['orderLine', 'quantity']),
+  OrderEvent: eachField(ownerOfOrderEvent, ['kind', 'from', 'to', 'fulfillmentId', 'note', 'createdAt']),
+  // Lists and payloads only point at orders, which keep their own rules.
   OrderConnection: eachField(isPublic, ['edges', 'nodes', 'pageInfo', 'totalCount']),
   OrderEdge: eachField(isPublic, ['cursor', 'node']),
   CheckoutCompletePayload: eachField(isPublic, ['order', 'userErrors']),

@@ -4,7 +4,9 @@ import type { Order } from '../../generated/prisma/client.js';
 import type { Context } from '../../graphql/context.js';
 import { badUserInput } from '../../graphql/errors.js';
 import { databaseIdOrUnknown } from '../../graphql/globalId.js';
+import { partOf } from '../../auth/ownership.js';
 import { money, toMinorUnits } from '../../money.js';
+import { ownedOrder } from '../order/index.js';
 import type { Outcome } from '../userErrors.js';
 
 const payload = (outcome: Outcome<Order>) => ({ order: outcome.value, userErrors: outcome.userErrors });
@@ -53,12 +55,13 @@ export const paymentResolvers: Resolvers = {
     payment: async (order, _, ctx) => {
       const payment = await ctx.loaders.paymentByOrderId.load(order.id);
       if (!payment) return null;
-      return {
+      const summary = {
         status: payment.status,
         amount: money(payment.amount, order.currencyCode),
         captured: money(payment.capturedAmount, order.currencyCode),
         refunded: money(payment.refundedAmount, order.currencyCode),
       };
+      return partOf(summary, ownedOrder(order));
     },
   },
 };
