@@ -3,6 +3,7 @@
 // order numbers and emails, and emails big enough to fill Redis. Each throttle answers THROTTLED with
 // retryAfterSeconds and 429, or (a locked sign-in) TOO_MANY_ATTEMPTS, before any expensive work is done.
 import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { postFrom, type RawResponse } from './security/support.js';
 import { INVALID_CREDENTIALS } from './support/accountPayloads.js';
@@ -148,6 +149,42 @@ describe('asking for password reset emails', () => {
     const forUnknown = await statementsFor(uniqueEmail('unknown'));
     expect(forUnknown).toEqual(forKnown);
     expect(await server.prisma.outboxEmail.count({ where: { to: known } })).toBe(1);
+  });
+
+  it('takes the same time for a known and an unknown email (medians within a factor of 1.5)', async () => {
+    const SAMPLES = 25;
+    const known = await Promise.all(
+      Array.from({ length: SAMPLES + 3 }, async () => {
+        const email = uniqueEmail('timed');
+        expect((await signUp(newAddress(), email)).body.data.customerSignUp.userErrors).toEqual([]);
+        return email;
+      }),
+    );
+    const timed = async (email: string) => {
+      const start = performance.now();
+      const res = await request(newAddress(), email);
+      const elapsed = performance.now() - start;
+      expect(res.body.data.passwordResetRequest).toEqual({ userErrors: [] });
+      return elapsed;
+    };
+    const [knownTimes, unknownTimes]: number[][] = [[], []];
+    for (let i = 0; i < known.length; i++) {
+      // alternating order; the first pairs warm up
+      const pair =
+        i % 2 === 0
+          ? [await timed(known[i]!), await timed(uniqueEmail('unknown'))]
+          : [await timed(uniqueEmail('unknown')), await timed(known[i]!)].reverse();
+      if (i < 3) continue;
+      knownTimes.push(pair[0]!);
+      unknownTimes.push(pair[1]!);
+    }
+    const median = (values: number[]) => [...values].sort((x, y) => x - y)[values.length >> 1]!;
+    const [knownMedian, unknownMedian] = [median(knownTimes), median(unknownTimes)];
+    const ratio = Math.max(knownMedian, unknownMedian) / Math.min(knownMedian, unknownMedian);
+    console.log(
+      `passwordResetRequest medians: known ${knownMedian.toFixed(1)} ms, unknown ${unknownMedian.toFixed(1)} ms, ratio ${ratio.toFixed(2)}`,
+    );
+    expect(ratio).toBeLessThan(1.5);
   });
 });
 
