@@ -3,6 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import { SignJWT, type JWTPayload } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hashPassword } from '../src/auth/passwords.js';
 import { toGlobalId } from '../src/graphql/globalId.js';
 import { commerce } from './support/commerce.js';
 import { startTestServer, TEST_SECRET, type TestServer } from './support/testServer.js';
@@ -392,5 +393,122 @@ describe('access tokens', () => {
     expect(res.errors).toEqual([
       { message: 'The access token is invalid or has expired.', extensions: { code: 'UNAUTHENTICATED' } },
     ]);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------------------
+
+describe('an operation that signs in', () => {
+  const password = 'Lantern-Orchard-Quartz-2864';
+  let customer: { email: string; accountId: string; token: string; cartId: string; orderId: string };
+  let mug: Awaited<ReturnType<typeof shop.variant>>;
+
+  beforeAll(async () => {
+    mug = await shop.variant({ price: 500, stock: 100 });
+    const email = `${unique('signs-in')}@example.test`;
+    const account = await server.prisma.account.create({
+      data: { email, firstName: 'Sig', lastName: 'Nin', passwordHash: await hashPassword(password) },
+    });
+    await server.prisma.address.create({
+      data: {
+        accountId: account.id,
+        firstName: 'Sig',
+        lastName: 'Nin',
+        line1: '1 Main St',
+        city: 'Berlin',
+        postalCode: '10115',
+        countryCode: 'DE',
+      },
+    });
+    const token = await server.tokenFor('CUSTOMER', { accountId: account.id });
+    const order = await shop.placed(await shop.cart([[mug, 1]], { as: token }), { as: token });
+    const cartId = (await server.gql('mutation { cartCreate(input: {}) { cart { id } } }', {}, token)).data.cartCreate
+      .cart.id as string;
+    customer = { email, accountId: toGlobalId('Account', account.id), token, cartId, orderId: order.id };
+  });
+
+  const LOG_IN = `logIn(input: { email: $email, password: $password }) {
+    account { id email addresses { city } orders(first: 5) { nodes { id lines { quantity } payment { status } } } }
+    cart { id lines { quantity } cost { total { amount } } }
+    userErrors { code } }`;
+
+  // The decision: the payload shows the account signed in to, and what it owns, because the operation proved it is
+  // that account (its password). It acts as nobody new: see the next tests.
+  it('reads the account it signed in to, with its addresses, orders and cart, in the payload', async () => {
+    const res = await server.gql(`mutation ($email: String!, $password: String!) { ${LOG_IN} }`, {
+      email: customer.email,
+      password,
+    });
+    expect(res.errors).toBeUndefined();
+    expect(res.data.logIn).toEqual({
+      account: {
+        id: customer.accountId,
+        email: customer.email,
+        addresses: [{ city: 'Berlin' }],
+        orders: { nodes: [{ id: customer.orderId, lines: [{ quantity: 1 }], payment: { status: 'AUTHORIZED' } }] },
+      },
+      cart: { id: customer.cartId, lines: [], cost: { total: { amount: '0.00' } } },
+      userErrors: [],
+    });
+  });
+
+  // Regression: logIn once made the new session the operation's viewer, so the fields after it acted as the account.
+  it.each([
+    [
+      'cartLinesAdd on its cart',
+      (cartId: string) =>
+        `cartLinesAdd(input: { cartId: "${cartId}", lines: [{ variantId: $variant, quantity: 3 }] }) { userErrors { code } }`,
+    ],
+    ['customerUpdate', () => 'customerUpdate(input: { firstName: "Mallory" }) { userErrors { code } }'],
+  ])('cannot act as the account it signed in to: %s is UNAUTHENTICATED, nothing changes', async (_, field) => {
+    const before = await server.prisma.account.findUniqueOrThrow({
+      where: { email: customer.email },
+      include: { carts: { include: { lines: true } } },
+    });
+    const second = field(customer.cartId);
+    const variant = second.includes('$variant');
+    const res = await server.gql(
+      `mutation ($email: String!, $password: String!${variant ? ', $variant: ID!' : ''}) {
+        logIn(input: { email: $email, password: $password }) { userErrors { code } }
+        ${second} }`,
+      { email: customer.email, password, ...(variant && { variant: mug.gid }) },
+    );
+    expect(res.data).toBeNull();
+    expect(res.errors?.map((error) => error.extensions?.code)).toEqual(['UNAUTHENTICATED']);
+    const after = await server.prisma.account.findUniqueOrThrow({
+      where: { email: customer.email },
+      include: { carts: { include: { lines: true } } },
+    });
+    expect(after).toEqual(before);
+  });
+});
+
+describe('an order tracked by number and email', () => {
+  it('shows the whole order to whoever gave both, and nothing to whoever did not', async () => {
+    const owner = await shop.customer();
+    const mug = await shop.variant({ price: 700, stock: 10 });
+    const order = await shop.placed(await shop.cart([[mug, 2]], { as: owner.token }), { as: owner.token });
+    const TRACK = `query ($number: Int!, $email: String!, $id: ID!) {
+      orderByNumber(number: $number, email: $email) {
+        id email lines { sku quantity } shippingAddress { city } payment { status } events { kind } fulfillments { id }
+      }
+      order(id: $id) { id } }`;
+    const tracked = await server.gql(TRACK, { number: order.number, email: order.email, id: order.id });
+    expect(tracked.data.orderByNumber).toEqual({
+      id: order.id,
+      email: order.email,
+      lines: [{ sku: mug.sku, quantity: 2 }],
+      shippingAddress: { city: 'Berlin' },
+      payment: { status: 'AUTHORIZED' },
+      events: expect.any(Array),
+      fulfillments: [],
+    });
+    // the proof opens the order it found, not the way to it by ID
+    expect(tracked.errors?.map((error) => [error.path, error.extensions?.code])).toEqual([
+      [['order'], 'UNAUTHENTICATED'],
+    ]);
+
+    const wrong = await server.gql(TRACK, { number: order.number, email: 'someone@example.test', id: order.id });
+    expect(wrong.data.orderByNumber).toBeNull();
   });
 });

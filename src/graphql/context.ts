@@ -53,8 +53,10 @@ export const createLoaders = (prisma: PrismaClient) => ({
  * between viewers) and its logger, beside the shared services. */
 export interface Context extends Omit<AppServices, 'prisma' | 'accessTokens' | 'paymentProviders' | 'paymentWebhooks'> {
   /** Anonymous (null) until `authenticate` has run: an HTTP request checks its session only once its operation has
-   * passed every limit, so that a refused request costs no database query. Execution always comes after. */
-  viewer: Viewer;
+   * passed every limit, so that a refused request costs no database query. Execution always comes after. Fixed
+   * from then on: the viewer an operation starts with authorizes every field of it, and signing in mid-operation
+   * (logIn, customerSignUp) does not change it. */
+  readonly viewer: Viewer;
   authenticate(this: Context): Promise<Viewer>;
   clientAddress: string;
   logger: Logger;
@@ -82,10 +84,12 @@ export function createContext(
   return {
     ...services,
     viewer: null,
-    // Apollo runs each operation on a shallow copy of the context, so the viewer is set on the copy in hand.
+    // Apollo runs each operation on a shallow copy of the context, so the viewer is set on the copy in hand; once
+    // set it is read-only, so that an assignment later in the operation fails instead of changing who acts.
     async authenticate(this: Context) {
-      this.viewer = await (authenticated ??= request.findViewer());
-      return this.viewer;
+      const viewer = await (authenticated ??= request.findViewer());
+      Object.defineProperty(this, 'viewer', { value: viewer, writable: false, enumerable: true, configurable: true });
+      return viewer;
     },
     clientAddress: request.clientAddress,
     logger: request.logger,

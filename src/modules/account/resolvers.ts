@@ -1,4 +1,5 @@
 // Account fields: thin mappings onto the auth and account services and the account loaders.
+import { grantOwner } from '../../auth/ownership.js';
 import type { Resolvers } from '../../generated/graphql.js';
 import type { Context } from '../../graphql/context.js';
 import { databaseIdOrUnknown, toGlobalId } from '../../graphql/globalId.js';
@@ -16,9 +17,10 @@ const withUserErrors = <T extends object>(outcome: Outcome<unknown>, fields: T) 
   userErrors: outcome.userErrors,
 });
 
-/** After signing in, the rest of this request sees the new session's viewer, so the payload's account is "self". */
+/** Signing in does not change who the operation acts as: later fields are authorized for the viewer it started
+ * with. Having proved to be the account, it may read what the account owns (the payload's account and cart). */
 function signedIn(ctx: Context, outcome: Outcome<SignedIn>) {
-  if (outcome.value) ctx.viewer = outcome.value.viewer;
+  if (outcome.value) grantOwner(ctx, outcome.value.account.id);
   return withUserErrors(outcome, { account: outcome.value?.account ?? null, tokens: outcome.value?.tokens ?? null });
 }
 

@@ -36,9 +36,11 @@ const clientCode = (error: GraphQLError): string => {
   return typeof code === 'string' && PUBLIC_ERROR_CODES.has(code) ? code : 'INTERNAL_SERVER_ERROR';
 };
 
-/** The request's ID, as pino-http bound it to the request's logger (and sent it in `x-request-id`). */
+/** The request's ID, as pino-http bound it to the request's logger (and sent it in `x-request-id`); null where no
+ * HTTP request is behind the operation (a WebSocket message, a logger without bindings). */
 function requestIdOf(logger: Logger): string | null {
-  const req: unknown = logger.bindings().req;
+  const bindings = typeof logger.bindings === 'function' ? logger.bindings() : undefined;
+  const req: unknown = bindings?.req;
   const id = req && typeof req === 'object' ? (req as { id?: unknown }).id : undefined;
   return typeof id === 'string' || typeof id === 'number' ? String(id) : null;
 }
@@ -61,12 +63,13 @@ function outcomeOf(field: ExecutedField, errors: readonly GraphQLError[]): Pick<
 export const auditStaffMutations: ApolloServerPlugin<Context> = {
   async requestDidStart({ contextValue }) {
     const fields: ExecutedField[] = [];
-    // The viewer as execution starts (the session is checked by then): a mutation that changes the actor's own
-    // role does not rewrite who they were.
+    // The viewer as execution starts, the one every field of the operation is authorized for (the context fixes it
+    // once authenticated): a mutation that changes the actor's own role, or signs in, does not rewrite who acted.
+    // Authenticating here is free when the session check has run, and makes the log independent of it.
     let viewer: Viewer = null;
     return {
       async executionDidStart({ operation }) {
-        viewer = contextValue.viewer;
+        viewer = await contextValue.authenticate();
         if (!viewer || !isStaffRole(viewer.role) || operation.operation !== OperationTypeNode.MUTATION) return;
         return {
           willResolveField({ info, args }) {
@@ -102,7 +105,10 @@ export const auditStaffMutations: ApolloServerPlugin<Context> = {
               ...(field.result instanceof Error ? [] : payloadIds(field.returnType, field.result)),
             ]),
             ...outcomeOf(field, errors),
-            clientAddress: contextValue.clientAddress === 'unknown' ? null : contextValue.clientAddress,
+            clientAddress:
+              !contextValue.clientAddress || contextValue.clientAddress === 'unknown'
+                ? null
+                : contextValue.clientAddress,
             requestId,
           }));
           await contextValue.auditLog.record(entries);
