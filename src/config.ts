@@ -180,7 +180,8 @@ const schema = z.object({
     .transform((v) => v === 'true'),
   /** PostgreSQL statement_timeout for the API's connections; 0 turns it off. */
   STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(0).default(5_000),
-  /** When set, GET /metrics needs `Authorization: Bearer <METRICS_TOKEN>`; unset, it is open (docs/observability.md). */
+  /** When set, GET /metrics needs `Authorization: Bearer <METRICS_TOKEN>`; unset, it answers 404 in production and is
+   * open elsewhere (docs/observability.md). */
   METRICS_TOKEN: z.preprocess(
     emptyAsUndefined,
     z
