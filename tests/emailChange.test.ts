@@ -2,6 +2,8 @@
 // emailed to it, and the old address is told. A stolen access token alone (15 minutes) cannot move the account to
 // the thief's mailbox and then take it over through a password reset.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLogger } from '../src/logger.js';
+import { startMailer } from '../src/mail/mailer.js';
 import { INVALID_CREDENTIALS } from './support/accountPayloads.js';
 import { startTestServer, type TestServer } from './support/testServer.js';
 
@@ -146,6 +148,25 @@ describe('the account holder', () => {
       userErrors: [{ field: null, code: 'TAKEN', message: 'An account with this email already exists.' }],
     });
     expect(await emailOf(email)).toBe(email);
+  });
+
+  it('gets a confirmation token that the outbox no longer holds once the email is sent', async () => {
+    const { token } = await signUp();
+    const newEmail = uniqueEmail('moved');
+    await run('customerEmailChangeRequest', { newEmail, currentPassword: PASSWORD }, token);
+    const changeToken = tokenIn((await latestEmailTo(newEmail))!.body)!;
+    const sent: string[] = [];
+    const mailer = startMailer(
+      server.prisma,
+      { send: async ({ body }) => void sent.push(body) },
+      createLogger({ LOG_LEVEL: 'silent' }),
+      60_000,
+    );
+    await mailer.flush();
+    await mailer.stop();
+    expect(sent.some((body) => body.includes(changeToken))).toBe(true);
+    expect(JSON.stringify(await server.prisma.outboxEmail.findMany())).not.toContain(changeToken);
+    expect(await run('customerEmailChangeConfirm', { token: changeToken })).toEqual({ success: true, userErrors: [] });
   });
 
   it('changes names through customerUpdate as before', async () => {
