@@ -1,5 +1,5 @@
 // Calculated query cost in the manner of Shopify's: scalars 0, objects 1, connections 2 plus their page size times
-// their nodes, mutations 10, with `@cost` and `@listSize` in the SDL overriding any of these.
+// their nodes, mutations 10, introspection 10, with `@cost` and `@listSize` in the SDL overriding any of these.
 import {
   getDirectiveValues,
   getNamedType,
@@ -7,6 +7,7 @@ import {
   getVariableValues,
   GraphQLError,
   isCompositeType,
+  isIntrospectionType,
   isListType,
   isNonNullType,
   isObjectType,
@@ -24,6 +25,9 @@ import { DEFAULT_PAGE_SIZE } from '../connection.js';
 import { ResponseWalk, weighted } from './responseCost.js';
 
 export const MUTATION_COST = 10;
+/** `__schema` or `__type`, whatever they select: the answer is read off the schema in memory, and graphql-js's
+ * MaxIntrospectionDepthRule already refuses the nested introspection that would make it large. */
+export const INTROSPECTION_COST = 10;
 export const DEFAULT_LIST_SIZE = 10;
 /** Selections visited while calculating; far above any real query, it stops fragment bombs from expanding. */
 const MAX_VISITED_SELECTIONS = 10_000;
@@ -83,6 +87,7 @@ export class CostModel {
     if (own) return own.weight as number;
     if (parentType === this.schema.getMutationType()) return MUTATION_COST;
     const type = getNamedType(field.type);
+    if (isIntrospectionType(type)) return isIntrospectionType(parentType) ? 0 : INTROSPECTION_COST;
     if (!isCompositeType(type)) return 0;
     if (isConnection(type)) return 2;
     const typeCost = isObjectType(type) && type.astNode && getDirectiveValues(this.costDirective, type.astNode);
