@@ -129,9 +129,7 @@ export function serveWebSocket(options: WebSocketOptions): { dispose(): Promise<
         return session && Symbol.asyncIterator in stream ? sessions.whileLive(session, stream) : stream;
       },
       onNext: (_ctx, _id, _payload, args, result): FormattedExecutionResult =>
-        args.rootValue === result
-          ? (result as FormattedExecutionResult)
-          : { ...result, errors: result.errors?.map(masked) },
+        args.rootValue === result ? result : { ...result, errors: result.errors?.map(masked) },
       onError: (_ctx, _id, _payload, errors) => errors.map(masked),
       onComplete: ({ extra }) => sessions.operationEnded(extra.socket),
     },

@@ -37,7 +37,7 @@ function expectRefusal(outcome: Outcome, hostile: Hostile) {
   expect(outcome.errors, outcome.text).toHaveLength(1);
   expect(outcome.errors![0]!.extensions?.code, outcome.text).toBe(hostile.code);
   // Nothing ran, or (a mutation refused by its rule) its field answered null.
-  expect(Object.values((outcome.data ?? {}) as object).filter((value) => value !== null)).toEqual([]);
+  expect(Object.values(outcome.data ?? {}).filter((value) => value !== null)).toEqual([]);
   expect(outcome.text).not.toMatch(/did you mean/i);
   expectNoLeak(outcome.text, hostile.echoes);
 }
