@@ -9,18 +9,15 @@ import { expressMiddleware } from '@as-integrations/express5';
 import type { SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import cors from 'cors';
 import express from 'express';
-import { parse, specifiedRules, validate } from 'graphql';
-import { useServer } from 'graphql-ws/use/ws';
 import helmet from 'helmet';
 import { pinoHttp } from 'pino-http';
-import { WebSocketServer } from 'ws';
-import { viewerFromHeaders } from './auth/requestViewer.js';
+import proxyaddr from 'proxy-addr';
 import type { Config } from './config.js';
 import type { PrismaClient } from './db/client.js';
-import { createContext } from './graphql/context.js';
 import { batchLimit, MAX_JSON_NESTING, nestingLimit, requestErrors } from './graphql/protection/httpGuards.js';
 import { createSchema, resolvers } from './graphql/schema.js';
-import { createGraphQLServer, documentLimits, httpContextFactory } from './graphql/server.js';
+import { createGraphQLServer, httpContextFactory } from './graphql/server.js';
+import { serveWebSocket } from './graphql/websocket.js';
 import { httpLogSerializers, type Logger } from './logger.js';
 import { logTransport, smtpTransport, startMailer } from './mail/mailer.js';
 import { paymentWebhookRouter } from './modules/payment/webhookRoute.js';
@@ -63,38 +60,20 @@ export async function createApp(config: Config, logger: Logger, options: AppOpti
   app.set('trust proxy', config.TRUST_PROXY);
   const tls = config.TLS_CERT_FILE &&
     config.TLS_KEY_FILE && { cert: readFileSync(config.TLS_CERT_FILE), key: readFileSync(config.TLS_KEY_FILE) };
-  const httpServer = tls ? https.createServer(tls, app) : http.createServer(app);
+  // Slow clients (a body trickled in for minutes) are cut off; Node checks these every connectionsCheckingInterval.
+  const timeouts = {
+    headersTimeout: config.HTTP_HEADERS_TIMEOUT_MS,
+    requestTimeout: config.HTTP_REQUEST_TIMEOUT_MS,
+    connectionsCheckingInterval: Math.min(1_000, config.HTTP_HEADERS_TIMEOUT_MS),
+  };
+  const httpServer = tls ? https.createServer({ ...tls, ...timeouts }, app) : http.createServer(timeouts, app);
   // The OpenTelemetry SDK is loaded only when tracing is on: a server without it does not carry its memory.
   const tracing =
     options.spanProcessors || tracesExporter(config) !== 'none'
       ? (await import('./observability/tracing.js')).startTracing(config, logger, options.spanProcessors)
       : null;
   const schema = tracing ? tracing.traceResolvers(createSchema(), resolvers) : createSchema();
-  const limitRules = documentLimits(config);
   const httpContext = httpContextFactory(services);
-  // Subscriptions: graphql-ws on the same port and path, signed in by an `authorization` connection parameter.
-  const subscriptions = useServer<{ authorization?: unknown }>(
-    {
-      schema,
-      parse: (source) => parse(source, { maxTokens: config.MAX_TOKENS }),
-      validate: (target, document) => validate(target, document, [...specifiedRules, ...limitRules]),
-      context: async ({ connectionParams, extra }) => {
-        const authorization =
-          typeof connectionParams?.authorization === 'string' ? connectionParams.authorization : undefined;
-        const viewer = await viewerFromHeaders({ authorization }, services.accessTokens, (claims) =>
-          services.sessions.viewerFor(claims),
-        );
-        const context = createContext(services, {
-          findViewer: () => Promise.resolve(viewer),
-          clientAddress: extra.request.socket.remoteAddress ?? 'unknown',
-          logger,
-        });
-        await context.authenticate();
-        return context;
-      },
-    },
-    new WebSocketServer({ server: httpServer, path: '/graphql', maxPayload: config.MAX_BODY_BYTES }),
-  );
   const apollo = await createGraphQLServer({
     schema,
     config,
@@ -102,11 +81,22 @@ export async function createApp(config: Config, logger: Logger, options: AppOpti
     metrics: metrics.operations,
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
-      { serverWillStart: async () => ({ drainServer: () => subscriptions.dispose() as Promise<void> }) },
+      { serverWillStart: async () => ({ drainServer: () => subscriptions.dispose() }) },
       ...(tracing ? [tracing.plugin] : []),
     ],
   });
   await apollo.start();
+  // Subscriptions (and, when allowed, every operation) over graphql-ws on the same port and path.
+  const subscriptions = serveWebSocket({
+    httpServer,
+    apollo,
+    schema,
+    config,
+    services,
+    logger,
+    clientAddressOf: (request) =>
+      proxyaddr(request, app.get('trust proxy fn') as (address: string, hop: number) => boolean),
+  });
 
   app.use(metrics.http);
   if (tracing) app.use(tracing.httpSpans);

@@ -173,6 +173,17 @@ const schema = z.object({
   TLS_CERT_FILE: z.preprocess(emptyAsUndefined, z.string().optional()),
   TLS_KEY_FILE: z.preprocess(emptyAsUndefined, z.string().optional()),
   OPERATION_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
+  /** How long a client may take to send a request's headers, and the whole request, before the socket is closed. */
+  HTTP_HEADERS_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
+  HTTP_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).default(30_000),
+  /** What graphql-ws runs: subscriptions only (queries and mutations belong on HTTP), or every operation. */
+  WEBSOCKET_OPERATIONS: z.enum(['subscriptions', 'all']).default('subscriptions'),
+  WEBSOCKET_MAX_SOCKETS_PER_CLIENT: limit(16),
+  WEBSOCKET_MAX_SUBSCRIPTIONS_PER_SOCKET: limit(20),
+  /** A socket without a signed-in viewer is closed after this long with no subscription running. */
+  WEBSOCKET_IDLE_TIMEOUT_MS: z.coerce.number().int().min(100).default(60_000),
+  /** How often the sessions behind open sockets are checked; a revoked or expired one closes its socket. */
+  WEBSOCKET_SESSION_CHECK_MS: z.coerce.number().int().min(50).default(15_000),
   /** Serve public catalog responses from a cache (Redis when configured, in-process otherwise); see docs/caching.md. */
   RESPONSE_CACHE: z
     .enum(['true', 'false'])

@@ -1,4 +1,4 @@
-// The GraphQL server every transport shares (the HTTP app and the Lambda handler): schema, limits, cost and
+// The GraphQL server every transport shares (HTTP, WebSocket and the Lambda handler): schema, limits, cost and
 // throttling, persisted operations, error masking and the operation plugins. Transports add their own plugins.
 import type { IncomingHttpHeaders } from 'node:http';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
@@ -27,6 +27,7 @@ import { documentLimitRules } from './protection/limits.js';
 import { queryCost } from './protection/queryCost.js';
 import { loadTrustedDocuments, onlyTrustedDocuments, PersistedQueryStore } from './protection/trustedDocuments.js';
 import { sessionCheck } from './sessionCheck.js';
+import { subscriptionAdmission } from './subscriptionAdmission.js';
 
 export interface GraphQLServerOptions {
   schema: GraphQLSchema;
@@ -38,8 +39,7 @@ export interface GraphQLServerOptions {
   metrics?: OperationMetrics;
 }
 
-/** The parse and validation limits, for transports that parse on their own (graphql-ws). */
-export function documentLimits(config: Config): ValidationRule[] {
+function documentLimits(config: Config): ValidationRule[] {
   return documentLimitRules({
     depth: config.MAX_QUERY_DEPTH,
     aliases: config.MAX_ALIASES,
@@ -83,6 +83,7 @@ export async function createGraphQLServer({
       formatError(formatted, error, { maxTokens: config.MAX_TOKENS, hideSuggestions: production }),
     plugins: [
       sessionCheck,
+      subscriptionAdmission,
       // The metrics report the cost this plugin sends in extensions.cost, so they wrap it.
       withOperationMetrics(
         metrics,

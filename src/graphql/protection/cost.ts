@@ -1,7 +1,7 @@
 // Calculated query cost in the manner of Shopify's: scalars 0, objects 1, connections 2 plus their page size times
-// their nodes, mutations 10, with `@cost` and `@listSize` in the SDL overriding any of these. Input lists cost a point
-// per element (their work grows with them as a list's does with its size), but for slicing arguments, which already
-// size the list they return.
+// their nodes, mutations 10, introspection 10, with `@cost` and `@listSize` in the SDL overriding any of these. Input
+// lists cost a point per element (their work grows with them as a list's does with its size), but for slicing
+// arguments, which already size the list they return.
 import {
   getDirectiveValues,
   getNamedType,
@@ -10,6 +10,7 @@ import {
   GraphQLError,
   isInputObjectType,
   isCompositeType,
+  isIntrospectionType,
   isListType,
   isNonNullType,
   isObjectType,
@@ -28,6 +29,9 @@ import { DEFAULT_PAGE_SIZE } from '../connection.js';
 import { ResponseWalk, weighted } from './responseCost.js';
 
 export const MUTATION_COST = 10;
+/** `__schema` or `__type`, whatever they select: the answer is read off the schema in memory, and graphql-js's
+ * MaxIntrospectionDepthRule already refuses the nested introspection that would make it large. */
+export const INTROSPECTION_COST = 10;
 export const DEFAULT_LIST_SIZE = 10;
 /** Points for each element of a list in a field's arguments. */
 export const INPUT_ELEMENT_COST = 1;
@@ -89,6 +93,7 @@ export class CostModel {
     if (own) return own.weight as number;
     if (parentType === this.schema.getMutationType()) return MUTATION_COST;
     const type = getNamedType(field.type);
+    if (isIntrospectionType(type)) return isIntrospectionType(parentType) ? 0 : INTROSPECTION_COST;
     if (!isCompositeType(type)) return 0;
     if (isConnection(type)) return 2;
     const typeCost = isObjectType(type) && type.astNode && getDirectiveValues(this.costDirective, type.astNode);

@@ -87,6 +87,16 @@ export class Sessions {
     return account && { accountId: claims.accountId, role: account.role, sessionId: claims.sessionId };
   }
 
+  /** Which of these sessions are live (not revoked, their account enabled): one query for any number. */
+  async liveOf(sessionIds: string[]): Promise<Set<string>> {
+    if (sessionIds.length === 0) return new Set();
+    const live = await this.prisma.session.findMany({
+      where: { id: { in: sessionIds }, revokedAt: null, account: { disabledAt: null } },
+      select: { id: true },
+    });
+    return new Set(live.map((session) => session.id));
+  }
+
   private async issue(db: Db, account: Pick<Account, 'id' | 'role'>, sessionId: string): Promise<AuthTokens> {
     const refreshToken = newOpaqueToken();
     const refreshTokenExpiresAt = new Date(Date.now() + this.refreshTtlDays * 24 * 60 * 60 * 1000);

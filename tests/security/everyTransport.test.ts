@@ -1,0 +1,106 @@
+// One table of hostile requests, sent over every transport (HTTP POST, HTTP GET, WebSocket), expecting the same
+// refusal from each and not one SQL statement: the protections live in one pipeline, not in one transport's plugins.
+// The Lambda handler runs the same table in lambdaTransport.test.ts.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import type { TestServer } from '../support/testServer.js';
+import { HOSTILE, type Hostile } from './hostile.js';
+import { expectNoLeak, sha256, startProductionServer, withoutQueries } from './support.js';
+import { overPost, overWebSocket, TRANSPORTS, type Outcome, type Transport } from './transports.js';
+
+let server: TestServer;
+let strict: TestServer;
+const manifestDir = mkdtempSync(path.join(tmpdir(), 'agora-manifest-'));
+const TRUSTED = '{ products(first: 1) { nodes { id } } }';
+
+beforeAll(async () => {
+  const manifest = path.join(manifestDir, 'manifest.json');
+  writeFileSync(manifest, JSON.stringify({ [sha256(TRUSTED)]: TRUSTED }));
+  [server, strict] = await Promise.all([
+    startProductionServer({ WEBSOCKET_OPERATIONS: 'all', RATE_LIMIT_ANONYMOUS: '100000/0.001' }),
+    startProductionServer({
+      WEBSOCKET_OPERATIONS: 'all',
+      TRUSTED_DOCUMENTS: 'strict',
+      TRUSTED_DOCUMENTS_MANIFEST: manifest,
+    }),
+  ]);
+});
+afterAll(async () => {
+  await Promise.all([server?.close(), strict?.close()]);
+  rmSync(manifestDir, { recursive: true, force: true });
+});
+
+/** The one refusal a hostile request must get: its code, no data, nothing internal, no suggestion. */
+function expectRefusal(outcome: Outcome, hostile: Hostile) {
+  expect(outcome.errors, outcome.text).toHaveLength(1);
+  expect(outcome.errors![0]!.extensions?.code, outcome.text).toBe(hostile.code);
+  // Nothing ran, or (a mutation refused by its rule) its field answered null.
+  expect(Object.values(outcome.data ?? {}).filter((value) => value !== null)).toEqual([]);
+  expect(outcome.text).not.toMatch(/did you mean/i);
+  expectNoLeak(outcome.text, hostile.echoes);
+}
+
+const forEachTransport = (hostile: Hostile) =>
+  TRANSPORTS.filter(([name]) => !(name === 'HTTP GET' && hostile.notOverGet)).map(
+    ([name, transport]) => [name, transport, hostile] as const,
+  );
+
+describe.each(HOSTILE.map((hostile) => [hostile.name, hostile] as const))('%s', (_, hostile) => {
+  it.each(forEachTransport(hostile))('is refused over %s with the same code', async (_name, transport) => {
+    const outcome = await withoutQueries(server, () => transport(server, hostile.request));
+    expectRefusal(outcome, hostile);
+  });
+});
+
+describe('strict trusted documents', () => {
+  it.each(TRANSPORTS)('refuse an operation outside the manifest over %s', async (_, transport) => {
+    const outcome = await transport(strict, { query: '{ products(first: 2) { nodes { id } } }' });
+    expect(outcome.errors?.[0]?.extensions?.code, outcome.text).toBe('OPERATION_NOT_TRUSTED');
+  });
+
+  it.each(TRANSPORTS)('run the manifest operation by its hash over %s', async (_, transport) => {
+    const outcome = await transport(strict, {
+      extensions: { persistedQuery: { version: 1, sha256Hash: sha256(TRUSTED) } },
+    });
+    expect(outcome.errors, outcome.text).toBeUndefined();
+    expect(outcome.data).toEqual({ products: { nodes: [] } });
+  });
+});
+
+describe('an invalid access token', () => {
+  it('is refused over HTTP with 401 and over WebSocket by closing with 4403, with nothing written to the console', async () => {
+    const consoleError = vi.spyOn(console, 'error');
+    try {
+      const forged = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl';
+      const http = await withoutQueries(server, () => overPost(server, { query: '{ __typename }' }, forged));
+      expect(http.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+      const ws = await withoutQueries(server, () => overWebSocket(server, { query: '{ __typename }' }, forged));
+      expect(ws.closed).toBe(4403);
+      expect(consoleError).not.toHaveBeenCalled();
+    } finally {
+      consoleError.mockRestore();
+    }
+  });
+});
+
+describe('throttling', () => {
+  it.each(TRANSPORTS)('empties the same bucket over %s', async (_, transport: Transport) => {
+    // Three points, and nothing given back: each refused request costs one.
+    const small = await startProductionServer({ WEBSOCKET_OPERATIONS: 'all', RATE_LIMIT_ANONYMOUS: '3/0.001' });
+    try {
+      const outcomes = [];
+      for (let i = 0; i < 3; i++) outcomes.push(await transport(small, { query: '{ prodcts { id } }' }));
+      outcomes.push(await transport(small, { query: '{ __typename }' }));
+      expect(outcomes.map((outcome) => outcome.errors?.[0]?.extensions?.code ?? 'OK')).toEqual([
+        'GRAPHQL_VALIDATION_FAILED',
+        'GRAPHQL_VALIDATION_FAILED',
+        'GRAPHQL_VALIDATION_FAILED',
+        'THROTTLED',
+      ]);
+    } finally {
+      await small.close();
+    }
+  });
+});

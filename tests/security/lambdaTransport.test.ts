@@ -1,0 +1,72 @@
+// The hostile table of everyTransport.test.ts through the Lambda handler (API Gateway HTTP API events), in
+// production: the same refusal as over HTTP and WebSocket, and no SQL sent while refusing.
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import type { APIGatewayProxyEventV2, Context as LambdaContext } from 'aws-lambda';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { closeLambdaRuntime, handler } from '../../src/lambda.js';
+import { startStatementCounter, type StatementCounter } from '../support/statementCounter.js';
+import { createTestDatabase, type TestDatabase } from '../support/testDatabase.js';
+import { TEST_SECRET, TEST_WEBHOOK_SECRET } from '../support/testServer.js';
+import { HOSTILE } from './hostile.js';
+import { expectNoLeak, sleep } from './support.js';
+import type { GraphQLRequest, Outcome } from './transports.js';
+
+let database: TestDatabase;
+let statements: StatementCounter;
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  statements = await startStatementCounter(database.url);
+  const env: Record<string, string> = {
+    NODE_ENV: 'production',
+    LOG_LEVEL: 'silent',
+    DATABASE_URL: statements.url,
+    DATABASE_POOL_SIZE: database.embedded ? '1' : '2',
+    REDIS_URL: process.env.REDIS_URL ?? '',
+    REDIS_KEY_PREFIX: `agora-test-${randomUUID()}:`,
+    JWT_SECRET: TEST_SECRET,
+    PAYMENT_WEBHOOK_SECRET: TEST_WEBHOOK_SECRET,
+    RATE_LIMIT_ANONYMOUS: '100000/0.001',
+  };
+  for (const [name, value] of Object.entries(env)) vi.stubEnv(name, value);
+  await overLambda({ query: '{ __typename }' }); // the cold start, with its own SQL, out of the way
+});
+
+afterAll(async () => {
+  await closeLambdaRuntime();
+  await statements?.close();
+  await database?.drop();
+  vi.unstubAllEnvs();
+});
+
+const recorded = JSON.parse(
+  readFileSync(new URL('../fixtures/lambda/http-api-post.json', import.meta.url), 'utf8'),
+) as APIGatewayProxyEventV2;
+
+async function overLambda(request: GraphQLRequest): Promise<Outcome> {
+  const body = JSON.stringify(request);
+  const event: APIGatewayProxyEventV2 = {
+    ...recorded,
+    body,
+    headers: { ...recorded.headers, 'content-length': String(Buffer.byteLength(body)) },
+    requestContext: { ...recorded.requestContext, requestId: randomUUID() },
+  };
+  const result = await handler(event, { awsRequestId: randomUUID() } as LambdaContext);
+  const text = typeof result === 'string' ? result : (result.body ?? '');
+  return { ...(JSON.parse(text) as object), text };
+}
+
+describe.each(HOSTILE.map((hostile) => [hostile.name, hostile] as const))('%s', (_, hostile) => {
+  it('is refused through the Lambda handler with the same code and no SQL', async () => {
+    statements.reset();
+    const outcome = await overLambda(hostile.request);
+    await sleep(25);
+    expect(statements.statements()).toEqual([]);
+    expect(outcome.errors, outcome.text).toHaveLength(1);
+    expect(outcome.errors![0]!.extensions?.code).toBe(hostile.code);
+    expect(Object.values(outcome.data ?? {}).filter((value) => value !== null)).toEqual([]);
+    expect(outcome.text).not.toMatch(/did you mean/i);
+    expectNoLeak(outcome.text, hostile.echoes);
+  });
+});

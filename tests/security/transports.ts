@@ -1,0 +1,80 @@
+// The same GraphQL request sent over each transport a client can reach: HTTP POST, HTTP GET and WebSocket
+// (graphql-ws, one socket per operation, as a fresh attacker would open). Each answers an Outcome of the same shape,
+// so that one table of hostile requests can expect the same refusal from every transport.
+import { createClient } from 'graphql-ws';
+import WebSocket from 'ws';
+import type { TestServer } from '../support/testServer.js';
+import { bearer, get, post } from './support.js';
+
+export interface GraphQLRequest {
+  query?: string;
+  variables?: Record<string, unknown>;
+  operationName?: string;
+  extensions?: Record<string, unknown>;
+}
+
+export interface Outcome {
+  data?: unknown;
+  errors?: { message: string; extensions?: Record<string, any> }[];
+  /** Everything the client received, for looking for leaks. */
+  text: string;
+  /** WebSocket only: the close code when the server closed the socket instead of answering. */
+  closed?: number;
+}
+
+export type Transport = (server: TestServer, request: GraphQLRequest, token?: string) => Promise<Outcome>;
+
+export const overPost: Transport = async (server, request, token) => {
+  const res = await post(server, request, token ? bearer(token) : {});
+  return { ...res.body, text: res.text };
+};
+
+export const overGet: Transport = async (server, request, token) => {
+  const params: Record<string, string> = request.query ? { query: request.query } : {};
+  if (request.variables) params.variables = JSON.stringify(request.variables);
+  if (request.extensions) params.extensions = JSON.stringify(request.extensions);
+  const res = await get(server, params, { 'apollo-require-preflight': 'true', ...(token ? bearer(token) : {}) });
+  return { ...res.body, text: res.text };
+};
+
+export const wsUrl = (server: TestServer) => server.url.replace(/^http/, 'ws');
+
+/** One operation on a socket of its own; the first result (or refusal), after which the socket closes. */
+export const overWebSocket: Transport = (server, request, token) =>
+  new Promise((resolve) => {
+    const received: unknown[] = [];
+    const client = createClient({
+      url: wsUrl(server),
+      webSocketImpl: WebSocket,
+      connectionParams: token ? { authorization: `Bearer ${token}` } : {},
+      retryAttempts: 0,
+      lazy: true,
+    });
+    const finish = (outcome: Omit<Outcome, 'text'>) => {
+      void client.dispose();
+      resolve({ ...outcome, text: JSON.stringify(received) });
+    };
+    // graphql-ws needs a query string; a persisted query's is empty.
+    client.subscribe(
+      { ...request, query: request.query ?? '' },
+      {
+        next: (value) => {
+          received.push(value);
+          finish(value as Outcome);
+        },
+        error: (error) => {
+          received.push(error);
+          if (Array.isArray(error)) return finish({ errors: error });
+          const code = (error as { code?: number }).code;
+          finish({ closed: typeof code === 'number' ? code : -1 });
+        },
+        complete: () => finish({}),
+      },
+    );
+  });
+
+export const TRANSPORTS: [string, Transport][] = [
+  ['HTTP POST', overPost],
+  ['HTTP GET', overGet],
+  ['WebSocket', overWebSocket],
+];
