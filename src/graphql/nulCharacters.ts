@@ -2,7 +2,6 @@
 // up front, for every field at once: string literals anywhere in the document (arguments, nested input objects,
 // lists, variable defaults) and every variable sent, declared or not. NULs hidden in base64 (cursors, global IDs)
 // are refused where those are decoded (connection.ts, globalId.ts).
-import type { ApolloServerPlugin } from '@apollo/server';
 import { BREAK, GraphQLError, visit, type DocumentNode } from 'graphql';
 
 function hasNul(value: unknown): boolean {
@@ -27,7 +26,8 @@ function documentHasNul(document: DocumentNode): boolean {
 }
 
 /** Throws BAD_USER_INPUT when the operation carries a NUL. Synchronous, so that a hook can call it before it
- * starts any work of its own (Apollo runs the plugins' didResolveOperation hooks side by side). */
+ * starts any work of its own (Apollo runs the plugins' didResolveOperation hooks side by side): sessionCheck and
+ * queryCost call it before they look up the session. */
 export function refuseNulCharacters(document: DocumentNode, variables: unknown): void {
   if (hasNul(variables) || documentHasNul(document)) {
     throw new GraphQLError('Text cannot contain the NUL character (U+0000).', {
@@ -35,13 +35,3 @@ export function refuseNulCharacters(document: DocumentNode, variables: unknown):
     });
   }
 }
-
-export const rejectNulCharacters: ApolloServerPlugin = {
-  async requestDidStart() {
-    return {
-      async didResolveOperation({ document, request }) {
-        refuseNulCharacters(document, request.variables);
-      },
-    };
-  },
-};

@@ -18,7 +18,6 @@ import { withOperationMetrics, type OperationMetrics } from '../observability/me
 import type { Redis } from '../redis.js';
 import { createContext, type AppServices, type Context } from './context.js';
 import { formatError } from './errors.js';
-import { rejectNulCharacters } from './nulCharacters.js';
 import { operationLogging } from './operationLogging.js';
 import { CostModel } from './protection/cost.js';
 import { executionTimeLimit } from './protection/executionTimeout.js';
@@ -105,7 +104,6 @@ export async function createGraphQLServer({
         : []),
       ...plugins,
       operationLogging,
-      rejectNulCharacters,
       auditStaffMutations,
       production ? ApolloServerPluginLandingPageDisabled() : ApolloServerPluginLandingPageLocalDefault(),
       ...(production ? [ApolloServerPluginDisableSuggestions()] : []),

@@ -11,7 +11,6 @@ import {
   expectRefused,
   gql,
   seedSmallCatalog,
-  sleep,
   startProductionServer,
   uuid,
   withoutQueries,
@@ -54,16 +53,13 @@ describe('a NUL character in the request', () => {
     expectRefused(await withoutQueries(server, () => gql(server, query, variables)), NUL_REFUSAL);
   });
 
-  // The session lookup of a signed-in client may run beside the refusal (see docs/api-protection.md, Input checks);
-  // the NUL itself never travels to the database.
-  it.each(IN_THE_REQUEST)('in %s is refused for a signed-in client too', async (_, query, variables) => {
-    server.statements!.reset();
-    const res = await gql(server, query, variables, bearer(customer));
-    await sleep(25);
-    expectRefused(res, NUL_REFUSAL);
-    const sent = server.statements!.executions().flatMap((execution) => execution.parameters);
-    expect(sent.filter((value) => typeof value === 'string' && value.includes('\0'))).toEqual([]);
-  });
+  // Refused before the session is looked up: not even that query is sent.
+  it.each(IN_THE_REQUEST)(
+    'in %s is refused for a signed-in client too, before any SQL',
+    async (_, query, variables) => {
+      expectRefused(await withoutQueries(server, () => gql(server, query, variables, bearer(customer))), NUL_REFUSAL);
+    },
+  );
 
   it('raw in the document is refused before any SQL', async () => {
     const res = await withoutQueries(server, () => gql(server, '{ product(slug: "aurora\u0000") { id } }'));

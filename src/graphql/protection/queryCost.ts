@@ -6,6 +6,7 @@ import { HeaderMap, type ApolloServerPlugin, type GraphQLRequestContext } from '
 import { GraphQLError } from 'graphql';
 import { isStaffRole } from '../../auth/viewer.js';
 import type { Context } from '../context.js';
+import { refuseNulCharacters } from '../nulCharacters.js';
 import type { CostModel } from './cost.js';
 import type { BucketLimits, BucketState, LeakyBuckets } from './leakyBucket.js';
 
@@ -67,6 +68,8 @@ export function queryCost({ model, buckets, maxCost, limits }: QueryCostOptions)
 
       return {
         async didResolveOperation({ document, operationName, request, metrics }) {
+          // Input is refused before the session is looked up: such a request sends no SQL (as in sessionCheck).
+          refuseNulCharacters(document, request.variables);
           await contextValue.authenticate();
           bucket = bucketOf(contextValue);
           requested = model.requestedCost(document, operationName ?? undefined, request.variables ?? {});
