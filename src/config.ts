@@ -2,51 +2,16 @@
 import { randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
-
-const emptyAsUndefined = (value: unknown) => (value === '' ? undefined : value);
-const optionalUrl = z.preprocess(emptyAsUndefined, z.url({ protocol: /^postgres(ql)?$/ }).optional());
-const limit = (fallback: number) => z.coerce.number().int().min(0).default(fallback);
-const commaList = z
-  .string()
-  .default('')
-  .transform((value) =>
-    value
-      .split(',')
-      .map((item) => item.trim())
-      .filter(Boolean),
-  );
-/** OpenTelemetry's lists of "key=value" pairs separated by commas (values may be percent-encoded). */
-const keyValueList = /^(\s*[^\s=,]+\s*=[^,]*(,|$))*$/;
-/** A leaky bucket as "capacity/restore rate per second", e.g. "1000/50". */
-const bucket = (fallback: string) =>
-  z
-    .string()
-    .regex(/^\d+\/\d+(\.\d+)?$/, 'capacity/restore-rate-per-second, such as 1000/50')
-    .default(fallback)
-    .transform((value) => {
-      const [capacity, restoreRate] = value.split('/').map(Number) as [number, number];
-      return { capacity, restoreRate };
-    })
-    .refine(({ capacity, restoreRate }) => capacity > 0 && restoreRate > 0, 'capacity and restore rate above 0');
-/** A throttle's fixed window as "points/seconds", e.g. "10/3600" for 10 an hour. */
-const window = (fallback: string) =>
-  z
-    .string()
-    .regex(/^[1-9]\d*\/[1-9]\d*$/, 'points/seconds, such as 10/3600')
-    .default(fallback)
-    .transform((value) => {
-      const [points, seconds] = value.split('/').map(Number) as [number, number];
-      return { points, seconds };
-    });
-/** Express's `trust proxy`: false, a hop count, or addresses/subnets/names such as "loopback, 10.0.0.0/8". */
-const trustProxy = z
-  .string()
-  .default('false')
-  .transform((value): boolean | number | string[] => {
-    if (value === 'false' || value === '') return false;
-    if (/^\d+$/.test(value)) return Number(value);
-    return value.split(',').map((item) => item.trim());
-  });
+import {
+  bucket,
+  commaList,
+  emptyAsUndefined,
+  keyValueList,
+  limit,
+  optionalUrl,
+  trustProxy,
+  window,
+} from './configValues.js';
 
 const schema = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
