@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditLogEntry } from '../src/generated/prisma/client.js';
+import { allAuditEntries, recordedBy } from './support/auditTrail.js';
 import { hashPassword } from '../src/auth/passwords.js';
 import { parseGlobalId, toGlobalId } from '../src/graphql/globalId.js';
 import { commerce } from './support/commerce.js';
@@ -54,16 +55,8 @@ async function post(
   return { status: response.status, headers: response.headers, ...body };
 }
 
-const allEntries = () => server.prisma.auditLogEntry.findMany({ orderBy: { id: 'asc' } });
-
-/** Runs `action` and returns the audit rows written meanwhile, oldest first. Reads right after the response: the
- * rows must already be there. */
-async function recorded<T>(action: () => Promise<T>): Promise<{ result: T; rows: AuditLogEntry[] }> {
-  const before = new Set((await allEntries()).map((row) => row.id));
-  const result = await action();
-  const rows = (await allEntries()).filter((row) => !before.has(row.id));
-  return { result, rows };
-}
+const allEntries = () => allAuditEntries(server);
+const recorded = <T>(action: () => Promise<T>) => recordedBy(server, action);
 
 let serial = 0;
 const unique = (prefix: string) => `${prefix}-${++serial}-${randomUUID().slice(0, 8)}`;

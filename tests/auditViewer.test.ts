@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { ApolloServer } from '@apollo/server';
 import { makeExecutableSchema } from '@graphql-tools/schema';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AuditLogEntry } from '../src/generated/prisma/client.js';
+import { recordedBy } from './support/auditTrail.js';
 import { hashPassword } from '../src/auth/passwords.js';
 import type { Context } from '../src/graphql/context.js';
 import { parseGlobalId, toGlobalId } from '../src/graphql/globalId.js';
@@ -31,15 +31,7 @@ const unique = (prefix: string) => `${prefix}-${++serial}-${randomUUID().slice(0
 
 const post = (query: string, variables: Record<string, unknown>, token?: string) => server.gql(query, variables, token);
 
-const allEntries = () => server.prisma.auditLogEntry.findMany({ orderBy: { id: 'asc' } });
-
-/** Runs `action` and returns the audit rows written meanwhile, oldest first. */
-async function recorded<T>(action: () => Promise<T>): Promise<{ result: T; rows: AuditLogEntry[] }> {
-  const before = new Set((await allEntries()).map((row) => row.id));
-  const result = await action();
-  const rows = (await allEntries()).filter((row) => !before.has(row.id));
-  return { result, rows };
-}
+const recorded = <T>(action: () => Promise<T>) => recordedBy(server, action);
 
 const denial = (code: 'FORBIDDEN' | 'UNAUTHENTICATED', path: string[]) => ({
   message: code === 'FORBIDDEN' ? 'You are not allowed to do this.' : 'You must be signed in to do this.',
