@@ -85,15 +85,16 @@ export function serveWebSocket(options: WebSocketOptions): { dispose(): Promise<
     const client = options.clientAddressOf(request);
     const open = perClient.get(client) ?? 0;
     if (open >= config.WEBSOCKET_MAX_SOCKETS_PER_CLIENT) return refuseUpgrade(socket, 429, 'Too Many Requests');
+    // Counted for as long as the connection lasts, whether or not the handshake succeeds.
     perClient.set(client, open + 1);
+    socket.once('close', () => {
+      const left = (perClient.get(client) ?? 1) - 1;
+      if (left > 0) perClient.set(client, left);
+      else perClient.delete(client);
+    });
     sockets.handleUpgrade(request, socket, head, (ws) => {
       sessions.opened(ws, client);
-      ws.once('close', () => {
-        sessions.closed(ws);
-        const left = (perClient.get(client) ?? 1) - 1;
-        if (left > 0) perClient.set(client, left);
-        else perClient.delete(client);
-      });
+      ws.once('close', () => sessions.closed(ws));
       sockets.emit('connection', ws, request);
     });
   });
