@@ -10,12 +10,15 @@ import { auditServer } from 'graphql-http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../support/testServer.js';
 import { post } from './support.js';
+import { TRANSPORTS } from './transports.js';
 
 let server: TestServer;
 
 beforeAll(async () => {
   // Development defaults, with the anonymous bucket a developer's browser gets.
-  server = await startTestServer({ env: { NODE_ENV: 'development', RATE_LIMIT_ANONYMOUS: '1000/50' } });
+  server = await startTestServer({
+    env: { NODE_ENV: 'development', RATE_LIMIT_ANONYMOUS: '1000/50', WEBSOCKET_OPERATIONS: 'all' },
+  });
 });
 afterAll(async () => {
   await server?.close();
@@ -60,5 +63,20 @@ describe('in development', () => {
     const results = await auditServer({ url: server.url });
     const errors = results.filter((result) => result.status === 'error');
     expect(errors.map((result) => `${result.name}: ${'reason' in result ? result.reason : ''}`)).toEqual([]);
+  });
+});
+
+describe('circular introspection in development (graphql-cop)', () => {
+  it.each(TRANSPORTS)('is refused over %s by the introspection depth rule', async (_, transport) => {
+    const outcome = await transport(server, {
+      query: '{ __schema { types { fields { type { fields { type { fields { name } } } } } } } }',
+    });
+    expect(outcome.data).toBeUndefined();
+    expect(outcome.errors, outcome.text).toEqual([
+      expect.objectContaining({
+        message: 'Maximum introspection depth exceeded',
+        extensions: expect.objectContaining({ code: 'GRAPHQL_VALIDATION_FAILED' }),
+      }),
+    ]);
   });
 });

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { TestServer } from '../support/testServer.js';
-import { HOSTILE, type Hostile } from './hostile.js';
+import { FIELD_DUPLICATION, HOSTILE, type Hostile } from './hostile.js';
 import { expectNoLeak, sha256, startProductionServer, withoutQueries } from './support.js';
 import { overPost, overWebSocket, TRANSPORTS, type Outcome, type Transport } from './transports.js';
 
@@ -34,8 +34,8 @@ afterAll(async () => {
 
 /** The one refusal a hostile request must get: its code, no data, nothing internal, no suggestion. */
 function expectRefusal(outcome: Outcome, hostile: Hostile) {
-  expect(outcome.errors, outcome.text).toHaveLength(1);
-  expect(outcome.errors![0]!.extensions?.code, outcome.text).toBe(hostile.code);
+  expect(outcome.errors, outcome.text).toHaveLength(hostile.errors ?? 1);
+  for (const error of outcome.errors!) expect(error.extensions?.code, outcome.text).toBe(hostile.code);
   // Nothing ran, or (a mutation refused by its rule) its field answered null.
   expect(Object.values(outcome.data ?? {}).filter((value) => value !== null)).toEqual([]);
   expect(outcome.text).not.toMatch(/did you mean/i);
@@ -51,6 +51,16 @@ describe.each(HOSTILE.map((hostile) => [hostile.name, hostile] as const))('%s', 
   it.each(forEachTransport(hostile))('is refused over %s with the same code', async (_name, transport) => {
     const outcome = await withoutQueries(server, () => transport(server, hostile.request));
     expectRefusal(outcome, hostile);
+  });
+});
+
+describe('field duplication', () => {
+  it.each(TRANSPORTS)('is answered at once over %s', async (_, transport) => {
+    const started = performance.now();
+    const outcome = await withoutQueries(server, () => transport(server, FIELD_DUPLICATION));
+    expect(performance.now() - started).toBeLessThan(1000);
+    expect(outcome.errors, outcome.text).toBeUndefined();
+    expect(outcome.data).toEqual({ __typename: 'Query' });
   });
 });
 
@@ -99,6 +109,22 @@ describe('throttling', () => {
         'GRAPHQL_VALIDATION_FAILED',
         'THROTTLED',
       ]);
+    } finally {
+      await small.close();
+    }
+  });
+
+  it('empties one bucket whatever transports a client mixes', async () => {
+    const small = await startProductionServer({ WEBSOCKET_OPERATIONS: 'all', RATE_LIMIT_ANONYMOUS: '3/0.001' });
+    try {
+      const codes = [];
+      for (const [, transport] of [...TRANSPORTS, ...TRANSPORTS]) {
+        const outcome = await transport(small, { query: '{ __typename }' });
+        codes.push(outcome.errors?.[0]?.extensions?.code ?? 'OK');
+      }
+      expect(codes).toEqual(['OK', 'OK', 'OK', 'THROTTLED', 'THROTTLED', 'THROTTLED']);
+      // the refusal is decided without the database
+      await withoutQueries(small, () => overWebSocket(small, { query: '{ __typename }' }));
     } finally {
       await small.close();
     }
