@@ -1,12 +1,14 @@
 // Forged access tokens, a representative few (tests/accountSecurity.test.ts covers sessions and rotation at
 // length): each is refused with the same bare 401 before any session is looked up, so forging costs the database
-// nothing and teaches the forger nothing.
+// nothing and teaches the forger nothing. Over WebSocket a token is the `authorization` connection parameter, and a
+// refused one closes the socket with 4403 before it runs anything.
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { accessTokens } from '../../src/auth/tokens.js';
 import { loadConfig } from '../../src/config.js';
 import { TEST_SECRET, TEST_WEBHOOK_SECRET, type TestServer } from '../support/testServer.js';
 import { bearer, expectNoLeak, gql, startProductionServer, withoutQueries } from './support.js';
+import { overWebSocket, overWebSocketWith } from './transports.js';
 
 let server: TestServer;
 /** A live admin session: forgeries below claim it, so only the forgery itself can be why they fail. */
@@ -37,15 +39,13 @@ function forge({
     .sign(key(secret));
 }
 
+const productionConfig = () =>
+  loadConfig({ NODE_ENV: 'production', JWT_SECRET: TEST_SECRET, PAYMENT_WEBHOOK_SECRET: TEST_WEBHOOK_SECRET });
+
 beforeAll(async () => {
-  server = await startProductionServer();
+  server = await startProductionServer({ WEBSOCKET_OPERATIONS: 'all' });
   admin = await server.sessionFor('ADMIN');
-  const config = loadConfig({
-    NODE_ENV: 'production',
-    JWT_SECRET: TEST_SECRET,
-    PAYMENT_WEBHOOK_SECRET: TEST_WEBHOOK_SECRET,
-  });
-  genuine = (await accessTokens(config).sign({ ...admin, role: 'ADMIN' })).token;
+  genuine = (await accessTokens(productionConfig()).sign({ ...admin, role: 'ADMIN' })).token;
 });
 afterAll(() => server?.close());
 
@@ -78,12 +78,7 @@ describe('forged tokens', () => {
     [
       'a customer token whose role was edited to ADMIN',
       async () => {
-        const config = loadConfig({
-          NODE_ENV: 'production',
-          JWT_SECRET: TEST_SECRET,
-          PAYMENT_WEBHOOK_SECRET: TEST_WEBHOOK_SECRET,
-        });
-        const { token } = await accessTokens(config).sign({ ...admin, role: 'CUSTOMER' });
+        const { token } = await accessTokens(productionConfig()).sign({ ...admin, role: 'CUSTOMER' });
         const [header, payload, signature] = token.split('.');
         const edited = { ...JSON.parse(Buffer.from(payload!, 'base64url').toString()), role: 'ADMIN' };
         return `${header}.${base64url(edited)}.${signature}`;
@@ -105,6 +100,16 @@ describe('forged tokens', () => {
     expectNoLeak(res.text);
   });
 
+  it.each(forgeries)(
+    'closes a socket signing in with one %s with 4403, before looking up any session',
+    async (_, make) => {
+      const token = await make();
+      const outcome = await withoutQueries(server, () => overWebSocket(server, { query: VIEWER }, token));
+      expect(outcome).toEqual({ closed: 4403, text: expect.any(String) });
+      expectNoLeak(outcome.text);
+    },
+  );
+
   it.each(['Basic YWRtaW46YWRtaW4=', 'Bearer', 'Bearer a b', 'Token abc'])(
     'refuses the Authorization header %j with 401',
     async (authorization) => {
@@ -116,9 +121,42 @@ describe('forged tokens', () => {
     },
   );
 
-  it('accepts the genuine token of the same session', async () => {
+  it.each<[string, unknown]>([
+    ['Basic YWRtaW46YWRtaW4=', 'Basic YWRtaW46YWRtaW4='],
+    ['Bearer', 'Bearer'],
+    ['Bearer a b', 'Bearer a b'],
+    ['a number', 42],
+    ['an object', { token: 'x' }],
+    ['a list of tokens', ['Bearer x', 'Bearer y']],
+  ])('closes a socket whose authorization parameter is %s with 4403', async (_, authorization) => {
+    const outcome = await withoutQueries(server, () => overWebSocketWith(server, { query: VIEWER }, { authorization }));
+    expect(outcome.closed, outcome.text).toBe(4403);
+  });
+
+  it('accepts the genuine token of the same session, over HTTP and WebSocket', async () => {
     const res = await gql(server, VIEWER, undefined, bearer(genuine));
     expect(res.status, res.text).toBe(200);
     expect(res.body.data.viewer).toEqual({ id: expect.any(String), role: 'ADMIN' });
+    const ws = await overWebSocket(server, { query: VIEWER }, genuine);
+    expect(ws.errors, ws.text).toBeUndefined();
+    expect(ws.data).toEqual(res.body.data);
+  });
+});
+
+describe('a well-signed token whose session was revoked', () => {
+  it('is refused over HTTP with 401 and over WebSocket by closing with 4403', async () => {
+    const session = await server.sessionFor('ADMIN');
+    const { token } = await accessTokens(productionConfig()).sign({ ...session, role: 'ADMIN' });
+    expect((await overWebSocket(server, { query: VIEWER }, token)).data).toMatchObject({ viewer: { role: 'ADMIN' } });
+    await server.prisma.session.update({ where: { id: session.sessionId }, data: { revokedAt: new Date() } });
+
+    const res = await gql(server, VIEWER, undefined, bearer(token));
+    expect(res.status, res.text).toBe(401);
+    expect(res.body.errors).toEqual([
+      { message: 'The access token is invalid or has expired.', extensions: { code: 'UNAUTHENTICATED' } },
+    ]);
+    const ws = await overWebSocket(server, { query: VIEWER }, token);
+    expect(ws.closed, ws.text).toBe(4403);
+    expect(ws.data).toBeUndefined();
   });
 });

@@ -47,14 +47,19 @@ export const overGet: Transport = async (server, request, token) => {
 
 export const wsUrl = (server: TestServer) => server.url.replace(/^http/, 'ws');
 
-/** One operation on a socket of its own; the first result (or refusal), after which the socket closes. */
-export const overWebSocket: Transport = (server, request, token) =>
+/** One operation on a socket of its own, signed in with `connectionParams`; the first result (or refusal), after
+ * which the socket closes. */
+export const overWebSocketWith = (
+  server: TestServer,
+  request: GraphQLRequest,
+  connectionParams: Record<string, unknown>,
+): Promise<Outcome> =>
   new Promise((resolve) => {
     const received: unknown[] = [];
     const client = createClient({
       url: wsUrl(server),
       webSocketImpl: WebSocket,
-      connectionParams: token ? { authorization: `Bearer ${token}` } : {},
+      connectionParams,
       retryAttempts: 0,
       lazy: true,
     });
@@ -80,6 +85,10 @@ export const overWebSocket: Transport = (server, request, token) =>
       },
     );
   });
+
+/** One operation on a socket of its own, as the bearer of `token` (the `authorization` connection parameter). */
+export const overWebSocket: Transport = (server, request, token) =>
+  overWebSocketWith(server, request, token ? { authorization: `Bearer ${token}` } : {});
 
 export const TRANSPORTS: [string, Transport][] = [
   ['HTTP POST', overPost],
