@@ -1,13 +1,15 @@
 // Mapping the schema of a production server: introspection is off however it is asked for, and no error suggests a
-// name the client did not know ("Did you mean …?"), whether the misspelling is in the document or in its variables.
+// name the client did not know ("Did you mean …?"), whether the misspelling is in the document or in its variables,
+// over whichever transport it is asked.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestServer } from '../support/testServer.js';
-import { expectNoLeak, expectRefused, get, gql, startProductionServer, withoutQueries } from './support.js';
+import { expectNoLeak, startProductionServer, withoutQueries } from './support.js';
+import { expectRefusedOutcome, TRANSPORTS } from './transports.js';
 
 let server: TestServer;
 
 beforeAll(async () => {
-  server = await startProductionServer();
+  server = await startProductionServer({ WEBSOCKET_OPERATIONS: 'all' });
 });
 afterAll(() => server?.close());
 
@@ -17,7 +19,7 @@ const INTROSPECTION_REFUSED = {
   message: /^GraphQL introspection is not allowed by Apollo Server, but the query contained __schema or __type\./,
 };
 
-describe('introspection in production', () => {
+describe.each(TRANSPORTS)('introspection in production over %s', (_, transport) => {
   it.each([
     ['__schema', '{ __schema { types { name fields { name } } } }'],
     ['__type', '{ __type(name: "Account") { fields { name type { name } } } }'],
@@ -26,22 +28,17 @@ describe('introspection in production', () => {
     ['__type inside an inline fragment', '{ ... on Query { __type(name: "Order") { name } } }'],
     ['__schema next to an ordinary field', '{ products(first: 1) { totalCount } __schema { mutationType { name } } }'],
   ])('refuses %s', async (_, query) => {
-    expectRefused(await withoutQueries(server, () => gql(server, query)), INTROSPECTION_REFUSED);
-  });
-
-  it('refuses __schema over GET', async () => {
-    const res = await withoutQueries(server, () => get(server, { query: '{ __schema { types { name } } }' }));
-    expectRefused(res, INTROSPECTION_REFUSED);
+    expectRefusedOutcome(await withoutQueries(server, () => transport(server, { query })), INTROSPECTION_REFUSED);
   });
 
   it('still answers __typename', async () => {
-    const res = await gql(server, '{ __typename products(first: 1) { __typename } }');
-    expect(res.status).toBe(200);
-    expect(res.body.data).toEqual({ __typename: 'Query', products: { __typename: 'ProductConnection' } });
+    const outcome = await transport(server, { query: '{ __typename products(first: 1) { __typename } }' });
+    expect(outcome.errors, outcome.text).toBeUndefined();
+    expect(outcome.data).toEqual({ __typename: 'Query', products: { __typename: 'ProductConnection' } });
   });
 });
 
-describe('field suggestions in production', () => {
+describe.each(TRANSPORTS)('field suggestions in production over %s', (_, transport) => {
   it.each([
     ['field', '{ prodcts { totalCount } }', 'Cannot query field "prodcts" on type "Query".'],
     ['field of an object', '{ products { nodes { titel } } }', 'Cannot query field "titel" on type "Product".'],
@@ -63,9 +60,9 @@ describe('field suggestions in production', () => {
       'Unknown type "ProductFiltr".',
     ],
   ])('are not made for a misspelled %s in the document', async (_, query, message) => {
-    const res = await withoutQueries(server, () => gql(server, query));
-    expectRefused(res, { status: 400, code: 'GRAPHQL_VALIDATION_FAILED', message });
-    expect(res.text).not.toMatch(/did you mean/i);
+    const outcome = await withoutQueries(server, () => transport(server, { query }));
+    expectRefusedOutcome(outcome, { status: 400, code: 'GRAPHQL_VALIDATION_FAILED', message });
+    expect(outcome.text).not.toMatch(/did you mean/i);
   });
 
   it.each([
@@ -88,9 +85,9 @@ describe('field suggestions in production', () => {
       'Variable "$r" got invalid value "ADMN"; Value "ADMN" does not exist in "Role" enum.',
     ],
   ])('are not made for a misspelled %s in the variables', async (_, query, variables, message) => {
-    const res = await withoutQueries(server, () => gql(server, query, variables));
-    expect(res.text).not.toMatch(/did you mean/i);
-    expectRefused(res, { status: 400, code: 'BAD_USER_INPUT', message });
+    const outcome = await withoutQueries(server, () => transport(server, { query, variables }));
+    expect(outcome.text).not.toMatch(/did you mean/i);
+    expectRefusedOutcome(outcome, { status: 400, code: 'BAD_USER_INPUT', message });
   });
 });
 
