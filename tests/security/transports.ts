@@ -24,6 +24,7 @@ export interface Outcome {
   status?: number;
   data?: unknown;
   errors?: { message: string; extensions?: Record<string, any> }[];
+  extensions?: Record<string, any>;
   /** Everything the client received, for looking for leaks. */
   text: string;
   /** WebSocket only: the close code when the server closed the socket instead of answering. */
