@@ -1,11 +1,12 @@
 // SQL injection through every filter, search, cursor and lookup argument the schema offers: each attack string gets
 // an ordinary answer (nothing found, or BAD_USER_INPUT for a malformed value), never reaches the SQL text (values are
-// bound parameters), leaks no SQL or driver message, and leaves the data as it was.
+// bound parameters), leaks no SQL or driver message, and leaves the data as it was, over every transport.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toGlobalId } from '../../src/graphql/globalId.js';
 import { catalogState } from '../support/catalogState.js';
 import type { TestServer } from '../support/testServer.js';
-import { bearer, expectNoLeak, gql, seedSmallCatalog, startProductionServer, type RawResponse } from './support.js';
+import { bearer, expectNoLeak, gql, seedSmallCatalog, startProductionServer } from './support.js';
+import { TRANSPORTS, type Outcome as Answer } from './transports.js';
 
 const ATTACKS = [
   "' OR '1'='1",
@@ -18,6 +19,10 @@ const ATTACKS = [
   "\\'; TRUNCATE product CASCADE; --",
   '%',
   '_%',
+  // NoSQL operators, as strings: inert here
+  '{"$gt": ""}',
+  '{"$where": "sleep(3000)"}',
+  "'; return true; var x='",
 ];
 
 let server: TestServer;
@@ -34,7 +39,15 @@ const snapshot = async () => ({
 });
 
 beforeAll(async () => {
-  server = await startProductionServer();
+  const unthrottled = '100000000/100000';
+  server = await startProductionServer({
+    WEBSOCKET_OPERATIONS: 'all',
+    RATE_LIMIT_ANONYMOUS: unthrottled,
+    RATE_LIMIT_CUSTOMER: unthrottled,
+    RATE_LIMIT_STAFF: unthrottled,
+    ORDER_LOOKUP_LIMIT_PER_ADDRESS: '100000/600',
+    ORDER_LOOKUP_LIMIT_PER_ORDER: '100000/3600',
+  });
   await seedSmallCatalog(server.prisma);
   const order = await server.prisma.order.create({
     data: {
@@ -342,32 +355,35 @@ const CASES: Case[] = [
 const onlyNulls = (data: unknown): boolean =>
   data === null || data === undefined || (typeof data === 'object' && Object.values(data).every(onlyNulls));
 
-function expectOutcome(res: RawResponse, outcome: Outcome, attack: string) {
-  const codes = (res.body.errors ?? []).map((error: { extensions: { code: string } }) => error.extensions.code);
+/** The status is HTTP's; over WebSocket the same errors and data come without one. */
+function expectOutcome(res: Answer, outcome: Outcome, attack: string) {
+  const codes = (res.errors ?? []).map((error) => error.extensions?.code);
+  const status = (expected: number) => res.status !== undefined && expect(res.status, res.text).toBe(expected);
+  expect(res.closed, res.text).toBeUndefined();
   if (outcome === 'bad variable') {
-    expect(res.status, res.text).toBe(400);
+    status(400);
     expect(codes).toEqual(['BAD_USER_INPUT']);
-    expect(res.body.data).toBeUndefined();
+    expect(res.data).toBeUndefined();
   } else if (outcome === 'bad argument') {
-    expect(res.status, res.text).toBe(200);
+    status(200);
     expect(codes.length, res.text).toBeGreaterThan(0);
     expect(new Set(codes), res.text).toEqual(new Set(['BAD_USER_INPUT']));
-    expect(onlyNulls(res.body.data), res.text).toBe(true);
+    expect(onlyNulls(res.data), res.text).toBe(true);
   } else {
-    expect(res.status, res.text).toBe(200);
-    expect(res.body.errors, res.text).toBeUndefined();
-    expect(res.body.data, attack).toEqual(outcome.data);
+    status(200);
+    expect(res.errors, res.text).toBeUndefined();
+    expect(res.data, attack).toEqual(outcome.data);
   }
 }
 
-describe('attack strings in arguments', () => {
+describe.each(TRANSPORTS)('attack strings in arguments over %s', (_, transport) => {
   it.each(CASES.map((c) => [c.name, c] as const))('%s: an ordinary answer, the value bound, no leak', async (_, c) => {
-    const headers = c.as ? bearer(c.as === 'staff' ? staff : customer) : {};
+    const token = c.as && (c.as === 'staff' ? staff : customer);
     for (const attack of ATTACKS) {
       const variables = c.variables(attack);
       server.statements!.reset();
       const started = performance.now();
-      const res = await gql(server, c.query, variables, headers);
+      const res = await transport(server, { query: c.query, variables }, token);
       const elapsed = performance.now() - started;
       expect.soft(res.status, `${attack}: ${res.text}`).not.toBe(500);
       expectOutcome(res, c.outcome, attack);
@@ -378,7 +394,21 @@ describe('attack strings in arguments', () => {
       for (const sql of server.statements!.statements()) expect(sql).not.toContain(attack);
     }
   });
+});
 
+describe.each(TRANSPORTS)('NoSQL operator objects in place of strings over %s', (_, transport) => {
+  it.each([{ $gt: '' }, { $ne: null }, { $regex: '.*' }, [{ $where: '1' }]])(
+    'refuse %j as a bad variable',
+    async (p) => {
+      const query = 'query ($p: String) { product(slug: $p) { id } }';
+      const res = await transport(server, { query, variables: { p } });
+      expectOutcome(res, 'bad variable', JSON.stringify(p));
+      expectNoLeak(res.text, ['$gt', '$ne', '$regex', '$where']);
+    },
+  );
+});
+
+describe('after the attacks', () => {
   it('left every product, category, account and order as it was', async () => {
     expect(await snapshot()).toEqual(before);
     const res = await gql(server, '{ products { totalCount } categories { totalCount } }');
