@@ -1,6 +1,7 @@
 // Operations that would hold the server: a statement stuck behind a lock is cancelled by PostgreSQL's
 // statement_timeout (STATEMENT_TIMEOUT_MS), and an operation past OPERATION_TIMEOUT_MS resolves no further field.
-// Either way the client gets one OPERATION_TIMEOUT error, quickly, and the server goes on answering. Locks are held
+// Either way the client gets one OPERATION_TIMEOUT error, quickly, over HTTP or WebSocket, and the server goes on
+// answering. Locks are held
 // from a connection of the test's own, which needs a real PostgreSQL server: PGlite serves one connection and
 // cannot cancel a statement.
 import pg from 'pg';
@@ -8,7 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toGlobalId } from '../../src/graphql/globalId.js';
 import { withDatabase } from '../support/globalSetup.js';
 import type { TestServer } from '../support/testServer.js';
-import { bearer, expectNoLeak, gql, seedSmallCatalog, sleep, startProductionServer, uuid } from './support.js';
+import { expectNoLeak, gql, seedSmallCatalog, sleep, startProductionServer, uuid } from './support.js';
+import { TRANSPORTS } from './transports.js';
 
 const realPostgres = Boolean(process.env.DATABASE_URL);
 
@@ -26,7 +28,7 @@ describe.runIf(realPostgres)('STATEMENT_TIMEOUT_MS', () => {
   let staff: string;
 
   beforeAll(async () => {
-    server = await startProductionServer({ STATEMENT_TIMEOUT_MS: '300' });
+    server = await startProductionServer({ STATEMENT_TIMEOUT_MS: '300', WEBSOCKET_OPERATIONS: 'all' });
     await seedSmallCatalog(server.prisma);
     staff = await server.tokenFor('STAFF');
     locker = await connectBeside(server);
@@ -39,26 +41,32 @@ describe.runIf(realPostgres)('STATEMENT_TIMEOUT_MS', () => {
   const ADJUST = `mutation ($input: InventoryAdjustInput!) {
     inventoryAdjust(input: $input) { productVariant { inventory { onHand } } userErrors { code } }
   }`;
-  const adjust = () =>
-    gql(
-      server,
-      ADJUST,
-      { input: { variantId: toGlobalId('ProductVariant', uuid(11)), delta: 5, reason: 'delivery' } },
-      bearer(staff),
-    );
+  const stock = async () =>
+    (await server.prisma.productVariant.findUniqueOrThrow({ where: { id: uuid(11) } })).stockOnHand;
 
-  it.runIf(realPostgres)(
-    'cancels a statement waiting on a row lock, answers OPERATION_TIMEOUT, and keeps serving',
-    async () => {
+  // GET refuses mutations for a reason of its own.
+  it.each(TRANSPORTS.filter(([name]) => name !== 'HTTP GET'))(
+    'cancels a statement waiting on a row lock, answers OPERATION_TIMEOUT over %s, and keeps serving',
+    async (_, transport) => {
+      const adjust = () =>
+        transport(
+          server,
+          {
+            query: ADJUST,
+            variables: { input: { variantId: toGlobalId('ProductVariant', uuid(11)), delta: 5, reason: 'delivery' } },
+          },
+          staff,
+        );
+      const before = await stock();
       await locker.query('BEGIN');
       await locker.query('SELECT id FROM product_variant WHERE id = $1 FOR UPDATE', [uuid(11)]);
       try {
         const started = performance.now();
         const res = await adjust();
         expect(performance.now() - started).toBeLessThan(2000);
-        expect(res.status, res.text).toBe(200);
-        expect(res.body.data).toBeNull();
-        expect(res.body.errors).toEqual([
+        if (res.status !== undefined) expect(res.status, res.text).toBe(200);
+        expect(res.data, res.text).toBeNull();
+        expect(res.errors).toEqual([
           {
             message: 'A database query of this operation took too long and was cancelled.',
             locations: expect.any(Array),
@@ -71,10 +79,12 @@ describe.runIf(realPostgres)('STATEMENT_TIMEOUT_MS', () => {
         await locker.query('ROLLBACK');
       }
       // the cancelled change left nothing behind, and the same change goes through once the lock is gone
-      expect((await server.prisma.productVariant.findUniqueOrThrow({ where: { id: uuid(11) } })).stockOnHand).toBe(5);
+      expect(await stock()).toBe(before);
       const res = await adjust();
-      expect(res.body.errors).toBeUndefined();
-      expect(res.body.data.inventoryAdjust).toEqual({ productVariant: { inventory: { onHand: 10 } }, userErrors: [] });
+      expect(res.errors, res.text).toBeUndefined();
+      expect(res.data).toEqual({
+        inventoryAdjust: { productVariant: { inventory: { onHand: before + 5 } }, userErrors: [] },
+      });
     },
   );
 });
@@ -84,7 +94,11 @@ describe.runIf(realPostgres)('OPERATION_TIMEOUT_MS', () => {
   let locker: pg.Client;
 
   beforeAll(async () => {
-    server = await startProductionServer({ OPERATION_TIMEOUT_MS: '200', STATEMENT_TIMEOUT_MS: '0' });
+    server = await startProductionServer({
+      OPERATION_TIMEOUT_MS: '200',
+      STATEMENT_TIMEOUT_MS: '0',
+      WEBSOCKET_OPERATIONS: 'all',
+    });
     await seedSmallCatalog(server.prisma);
     locker = await connectBeside(server);
   });
@@ -93,19 +107,21 @@ describe.runIf(realPostgres)('OPERATION_TIMEOUT_MS', () => {
     await server?.close();
   });
 
-  it.runIf(realPostgres)(
-    'stops resolving past the limit with one OPERATION_TIMEOUT error, and keeps serving',
-    async () => {
+  it.each(TRANSPORTS)(
+    'stops resolving past the limit with one OPERATION_TIMEOUT error over %s, and keeps serving',
+    async (_, transport) => {
       await locker.query('BEGIN');
       await locker.query('LOCK TABLE product IN ACCESS EXCLUSIVE MODE');
       // the read waits behind the lock for 600 ms, three times the limit; nothing cancels it meanwhile
-      const answer = gql(server, '{ products(first: 3) { totalCount nodes { id title variants { sku } } } }');
+      const answer = transport(server, {
+        query: '{ products(first: 3) { totalCount nodes { id title variants { sku } } } }',
+      });
       await sleep(600);
       await locker.query('ROLLBACK');
       const res = await answer;
-      expect(res.status, res.text).toBe(200);
-      expect(res.body.data).toBeNull();
-      expect(res.body.errors).toEqual([
+      if (res.status !== undefined) expect(res.status, res.text).toBe(200);
+      expect(res.data, res.text).toBeNull();
+      expect(res.errors).toEqual([
         {
           message: 'The operation took longer than the limit of 200 ms and was stopped.',
           locations: expect.any(Array),
