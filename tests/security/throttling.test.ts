@@ -15,6 +15,7 @@ import {
   withoutQueries,
   type RawResponse,
 } from './support.js';
+import { overWebSocket } from './transports.js';
 
 let server: TestServer;
 
@@ -24,6 +25,7 @@ beforeAll(async () => {
     RATE_LIMIT_CUSTOMER: '60/6',
     RATE_LIMIT_STAFF: '200/20',
     TRUST_PROXY: 'loopback',
+    WEBSOCKET_OPERATIONS: 'all',
   });
   await seedSmallCatalog(server.prisma);
 });
@@ -204,6 +206,22 @@ describe('signed-in clients', () => {
       currentlyAvailable: expect.any(Number),
       restoreRate: 20,
     });
+  });
+});
+
+describe('over WebSocket', () => {
+  it('a signed-in client draws from the same bucket as over HTTP, and is refused there once it is dry', async () => {
+    const [customer, otherCustomer] = await Promise.all([server.tokenFor('CUSTOMER'), server.tokenFor('CUSTOMER')]);
+    const answers = await drain(newClient(), bearer(customer));
+    expectThrottled(answers.at(-1)!, 60, 6);
+    const refused = await overWebSocket(server, { query: PRODUCTS }, customer);
+    expect(refused.data).toBeUndefined();
+    expect(refused.errors, refused.text).toEqual([
+      expect.objectContaining({ extensions: expect.objectContaining({ code: 'THROTTLED' }) }),
+    ]);
+    const other = await overWebSocket(server, { query: PRODUCTS }, otherCustomer);
+    expect(other.errors, other.text).toBeUndefined();
+    expect(other.extensions?.cost.throttleStatus).toMatchObject({ maximumAvailable: 60, restoreRate: 6 });
   });
 });
 
