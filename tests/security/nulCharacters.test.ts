@@ -1,27 +1,18 @@
 // PostgreSQL text cannot hold U+0000. A NUL character anywhere a client can put one (a string literal, a variable, a
 // nested input object, a list, or hidden inside the base64 of a cursor or a global ID) is refused as BAD_USER_INPUT
-// before a single SQL statement is sent, for anonymous and signed-in clients alike.
+// before a single SQL statement is sent, for anonymous and signed-in clients alike, over every transport.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeCursor } from '../../src/graphql/connection.js';
 import { toGlobalId } from '../../src/graphql/globalId.js';
 import type { TestServer } from '../support/testServer.js';
-import {
-  bearer,
-  expectNoLeak,
-  expectRefused,
-  gql,
-  seedSmallCatalog,
-  startProductionServer,
-  uuid,
-  withoutQueries,
-  type RawResponse,
-} from './support.js';
+import { expectNoLeak, seedSmallCatalog, startProductionServer, uuid, withoutQueries } from './support.js';
+import { expectRefusedOutcome as expectRefused, TRANSPORTS, type Outcome } from './transports.js';
 
 let server: TestServer;
 let customer: string;
 
 beforeAll(async () => {
-  server = await startProductionServer();
+  server = await startProductionServer({ WEBSOCKET_OPERATIONS: 'all' });
   await seedSmallCatalog(server.prisma);
   customer = await server.tokenFor('CUSTOMER');
 });
@@ -48,25 +39,32 @@ const IN_THE_REQUEST: [string, string, Record<string, unknown>?][] = [
   ['a variable the document does not declare', '{ products { totalCount } }', { s: '\u0000' }],
 ];
 
-describe('a NUL character in the request', () => {
-  it.each(IN_THE_REQUEST)('in %s is refused before any SQL', async (_, query, variables) => {
-    expectRefused(await withoutQueries(server, () => gql(server, query, variables)), NUL_REFUSAL);
+describe.each(TRANSPORTS)('a NUL character in the request over %s', (name, transport) => {
+  // GET refuses mutations for a reason of its own.
+  const requests = IN_THE_REQUEST.filter(([, query]) => name !== 'HTTP GET' || !query.startsWith('mutation'));
+
+  it.each(requests)('in %s is refused before any SQL', async (_, query, variables) => {
+    expectRefused(await withoutQueries(server, () => transport(server, { query, variables })), NUL_REFUSAL);
   });
 
-  // Refused before the session is looked up: not even that query is sent.
-  it.each(IN_THE_REQUEST)(
+  // Refused before the session is looked up: not even that query is sent. (A socket looks its session up once, at
+  // connection_init, before any operation.)
+  it.skipIf(name === 'WebSocket').each(requests)(
     'in %s is refused for a signed-in client too, before any SQL',
     async (_, query, variables) => {
-      expectRefused(await withoutQueries(server, () => gql(server, query, variables, bearer(customer))), NUL_REFUSAL);
+      expectRefused(await withoutQueries(server, () => transport(server, { query, variables }, customer)), NUL_REFUSAL);
     },
   );
 
   it('raw in the document is refused before any SQL', async () => {
-    const res = await withoutQueries(server, () => gql(server, '{ product(slug: "aurora\u0000") { id } }'));
-    expect(res.status, res.text).toBe(400);
-    expect(res.body.errors.map((error: { extensions: { code: string } }) => error.extensions.code)).toEqual([
-      'BAD_USER_INPUT',
-    ]);
+    const res = await withoutQueries(server, () =>
+      transport(server, { query: '{ product(slug: "aurora\u0000") { id } }' }),
+    );
+    if (res.status !== undefined) expect(res.status, res.text).toBe(400);
+    expect(
+      res.errors?.map((error) => error.extensions?.code),
+      res.text,
+    ).toEqual(['BAD_USER_INPUT']);
     expectNoLeak(res.text);
   });
 });
@@ -118,19 +116,20 @@ const HIDDEN: [string, string, Record<string, unknown>][] = [
   ],
 ];
 
-function expectBadArgument(res: RawResponse) {
-  expect(res.status, res.text).toBe(200);
-  const codes = res.body.errors?.map((error: { extensions: { code: string } }) => error.extensions.code);
+function expectBadArgument(res: Outcome) {
+  if (res.status !== undefined) expect(res.status, res.text).toBe(200);
+  const codes = res.errors?.map((error) => error.extensions?.code);
   expect(codes, res.text).toEqual(['BAD_USER_INPUT']);
   expectNoLeak(res.text);
 }
 
-describe('a NUL character hidden in base64', () => {
+describe.each(TRANSPORTS)('a NUL character hidden in base64 over %s', (_, transport) => {
   it.each(HIDDEN)('in %s is refused as BAD_USER_INPUT with no SQL', async (_, query, variables) => {
-    const res = await withoutQueries(server, () => gql(server, query, variables));
+    const res = await withoutQueries(server, () => transport(server, { query, variables }));
     if (query.includes('product(id:')) {
       // a lookup by ID answers "nothing" for an ID that cannot be one, without asking the database
-      expect(res.body, res.text).toMatchObject({ data: { product: null } });
+      expect(res.errors, res.text).toBeUndefined();
+      expect(res.data, res.text).toEqual({ product: null });
       expectNoLeak(res.text);
     } else expectBadArgument(res);
   });
