@@ -7,11 +7,10 @@
 // authorization is asked for again under the same processor key, which returns the first answer rather than
 // charging twice, or looked up at the processor. A key is never replayed for another request.
 import { createHash } from 'node:crypto';
-import type { CheckoutAttempt, Order, Payment, Prisma, PrismaClient } from '../../generated/prisma/client.js';
+import type { CheckoutAttempt, Order, Payment, PrismaClient } from '../../generated/prisma/client.js';
 import type { Logger } from '../../logger.js';
-import { release, sell } from '../inventory/index.js';
 import { currentCartTotal, placeOrder } from './placement.js';
-import { lockOrder, moveOrder, type Actor } from '../order/index.js';
+import { finishAttempt, paymentFailed, recordAnswer } from './settlement.js';
 import {
   TransientPaymentError,
   type AuthorizeResult,
@@ -49,10 +48,7 @@ export interface CheckoutSettings {
 /** An order that costs nothing is placed without asking a processor. */
 const FREE: AuthorizeResult = { status: 'authorized', reference: 'no charge' };
 const REPLAY_POLL_MS = 50;
-const SYSTEM: Actor = { accountId: null };
 
-const paymentFailed = () =>
-  requestError('PAYMENT_FAILED', 'The payment could not be processed; nothing was charged. Please retry.');
 const stillRunning = (seconds: number) =>
   requestError(
     'CONFLICT',
@@ -118,7 +114,7 @@ export class CheckoutService {
     }
     const { order, payment } = placed;
     if (order.status !== 'CHECKOUT') {
-      await this.finishAttempt(this.prisma, key, order);
+      await finishAttempt(this.prisma, key, order);
       return true;
     }
     const provider = payment && this.providers.get(payment.provider);
@@ -148,7 +144,7 @@ export class CheckoutService {
     const key = request.idempotencyKey;
     let placed = attempt?.orderId ? await this.placedState(attempt.orderId) : null;
     if (placed && placed.order.status !== 'CHECKOUT') {
-      await this.finishAttempt(this.prisma, key, placed.order);
+      await finishAttempt(this.prisma, key, placed.order);
       return this.replay(await this.prisma.checkoutAttempt.findUniqueOrThrow({ where: { key } }));
     }
     if (!placed) {
@@ -198,65 +194,7 @@ export class CheckoutService {
     payment: Payment | null,
     answer: AuthorizeResult | 'failed',
   ): Promise<Outcome<Order>> {
-    const settled = await this.prisma.$transaction(async (tx): Promise<Outcome<Order> | 'taken'> => {
-      const current = await lockOrder(tx, order.id);
-      if (current?.status !== 'CHECKOUT') return 'taken';
-      const lines = (await tx.orderLine.findMany({ where: { orderId: order.id } })).flatMap((line) =>
-        line.variantId ? [{ variantId: line.variantId, quantity: line.quantity }] : [],
-      );
-      if (answer !== 'failed' && answer.status !== 'declined') {
-        const authorized = answer.status === 'authorized';
-        if (payment) {
-          await tx.payment.update({
-            where: { id: payment.id },
-            data: { providerReference: answer.reference, ...(authorized && { status: 'AUTHORIZED' }) },
-          });
-        }
-        const number = await this.nextNumber(tx, order.id);
-        if (authorized) await sell(tx, lines, `order #${number}`);
-        // The number was just set by its own UPDATE: moveOrder returns the row as it is now, number included.
-        const placed = await moveOrder(
-          tx,
-          current,
-          { status: 'OPEN', financialStatus: authorized ? (payment ? 'AUTHORIZED' : 'PAID') : undefined },
-          { accountId: order.accountId, note: authorized ? 'payment authorized' : 'waiting for the payment' },
-          { data: authorized ? { reservedUntil: null } : {} },
-        );
-        await tx.cart.deleteMany({ where: { id: current.cartId ?? undefined } });
-        await this.finishAttempt(tx, attempt.key, placed);
-        return succeed(placed);
-      }
-      const declined = answer !== 'failed';
-      await tx.payment.update({
-        where: { id: payment!.id },
-        data: {
-          status: declined ? 'DECLINED' : 'FAILED',
-          failureCode: declined ? answer.code : 'transient_error',
-          // Nothing was charged under the processor key: a retry with the same checkout key uses it again.
-          ...(!declined && { idempotencyKey: null }),
-        },
-      });
-      await release(tx, lines);
-      // The cart is free again: the shopper can try another card. The attempt stays, for audit, without a number.
-      await moveOrder(
-        tx,
-        current,
-        { status: 'ABANDONED', financialStatus: 'VOIDED' },
-        { ...SYSTEM, note: declined ? `payment declined: ${answer.code}` : 'payment failed' },
-        { data: { cartId: null, reservedUntil: null } },
-      );
-      if (!declined) {
-        // Nothing was charged: the key is freed so the shopper can retry with it.
-        await tx.checkoutAttempt.delete({ where: { key: attempt.key } });
-        return fail(paymentFailed());
-      }
-      const refused = fail(userError(['payment', 'token'], 'PAYMENT_DECLINED', answer.message));
-      await tx.checkoutAttempt.update({
-        where: { key: attempt.key },
-        data: { userErrors: refused.userErrors as object[], finishedAt: new Date() },
-      });
-      return refused;
-    });
+    const settled = await this.prisma.$transaction((tx) => recordAnswer(tx, attempt, order, payment, answer));
     if (settled !== 'taken') return settled;
     // Settled elsewhere (recovery, or a retry that took the lease over). An authorization this process holds that
     // no recorded outcome uses (a later attempt under the same key may have got it from the processor) must not
@@ -285,13 +223,6 @@ export class CheckoutService {
     return finished?.finishedAt ? this.replay(finished) : fail(paymentFailed());
   }
 
-  private async nextNumber(tx: Prisma.TransactionClient, orderId: string): Promise<number> {
-    const [placed] = await tx.$queryRaw<{ number: number }[]>`
-      UPDATE "order" SET number = nextval(pg_get_serial_sequence('"order"', 'number'))
-      WHERE id = ${orderId}::uuid AND number IS NULL RETURNING number`;
-    return placed!.number;
-  }
-
   /** Whether the attempt's cart (still there: its checkout placed no order) now costs something else, which makes a
    * retry under its key another request. */
   private async cartRepriced(attempt: CheckoutAttempt): Promise<boolean> {
@@ -305,13 +236,6 @@ export class CheckoutService {
     const order = attempt.orderId ? await this.prisma.order.findUnique({ where: { id: attempt.orderId } }) : null;
     if (order && order.status !== 'ABANDONED' && order.status !== 'CHECKOUT') return succeed(order);
     return fail(...((attempt.userErrors as unknown as UserError[] | null) ?? [paymentFailed()]));
-  }
-
-  private async finishAttempt(db: Prisma.TransactionClient, key: string, order: Order) {
-    await db.checkoutAttempt.updateMany({
-      where: { key, finishedAt: null },
-      data: { orderId: order.id, userErrors: [], finishedAt: new Date() },
-    });
   }
 
   private async placedState(orderId: string) {
