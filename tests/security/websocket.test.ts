@@ -7,8 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { commerce } from '../support/commerce.js';
 import type { TestServer } from '../support/testServer.js';
-import { sleep, startProductionServer, uuid } from './support.js';
-import { overPost, overWebSocket, wsUrl } from './transports.js';
+import { sleep, startProductionServer, uuid, withoutQueries } from './support.js';
+import { expectRefusedOutcome, overPost, overWebSocket, wsUrl } from './transports.js';
 
 let server: TestServer;
 let open: TestServer;
@@ -60,6 +60,55 @@ async function signedSocket(target: TestServer, token?: string) {
 }
 
 const SUBSCRIPTION = 'subscription ($id: ID!) { orderStatusChanged(orderId: $id) { id status } }';
+
+// First, before any test writes an event: every relay in this process makes a pass after any server's outbox
+// write, and its SQL would be counted below.
+describe('a hostile subscription', () => {
+  const chain = (levels: number) =>
+    `subscription ($id: ID!) { orderStatusChanged(orderId: $id) { ...F0 } } ${Array.from(
+      { length: levels },
+      (_, i) => `fragment F${i} on Order { ${i === levels - 1 ? 'id' : `...F${i + 1}`} }`,
+    ).join(' ')}`;
+  const order = { id: 'T3JkZXI6MQ==' };
+
+  it.each([
+    ['too deep through fragments', chain(15), order, 'DEPTH_LIMIT_EXCEEDED'],
+    [
+      'with too many aliases',
+      `subscription { orderStatusChanged(orderId: "x") { ${Array.from({ length: 31 }, (_, i) => `a${i}: id`).join(' ')} } }`,
+      {},
+      'ALIAS_LIMIT_EXCEEDED',
+    ],
+    [
+      'with too many directives',
+      `subscription { orderStatusChanged(orderId: "x") { ${'id @include(if: true) '.repeat(51)}} }`,
+      {},
+      'DIRECTIVE_LIMIT_EXCEEDED',
+    ],
+    [
+      'fishing for suggestions',
+      'subscription { ordrStatusChanged(orderId: "x") { id } }',
+      {},
+      'GRAPHQL_VALIDATION_FAILED',
+    ],
+    ['with a NUL character in a variable', SUBSCRIPTION, { id: 'T3JkZXI6\u0000' }, 'BAD_USER_INPUT'],
+  ])('%s is refused as over HTTP, before any SQL', async (_, query, variables, code) => {
+    const outcome = await withoutQueries(open, () => overWebSocket(open, { query, variables }));
+    expectRefusedOutcome(outcome, { status: 400, code });
+    expect(outcome.text).not.toMatch(/did you mean/i);
+  });
+});
+
+describe('a frame larger than MAX_BODY_BYTES', () => {
+  it('closes the socket, and the server goes on serving', async () => {
+    const { socket } = await signedSocket(open);
+    const closed = closeOf(socket);
+    socket.send(JSON.stringify({ id: 'big', type: 'subscribe', payload: { query: `# ${'x'.repeat(1_100_000)}` } }));
+    expect((await closed).code).not.toBe(1000);
+    const after = await overWebSocket(open, { query: '{ __typename }' });
+    expect(after.data).toEqual({ __typename: 'Query' });
+  });
+});
 
 describe('what runs over WebSocket', () => {
   it('refuses queries and mutations by default: they belong on HTTP', async () => {
@@ -134,7 +183,8 @@ describe('a socket', () => {
   });
 
   it('is closed with 4403 once its access token expires', async () => {
-    const token = await server.tokenFor('CUSTOMER', { expiresIn: 1 });
+    // two seconds: exp is in whole seconds, so a one-second token may expire before the socket is acknowledged
+    const token = await server.tokenFor('CUSTOMER', { expiresIn: 2 });
     const { socket } = await signedSocket(server, token);
     const { code, reason } = await closeOf(socket);
     expect(code).toBe(4403);
