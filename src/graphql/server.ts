@@ -22,7 +22,7 @@ import { operationLogging } from './operationLogging.js';
 import { CostModel } from './protection/cost.js';
 import { executionTimeLimit } from './protection/executionTimeout.js';
 import { memoryBuckets, redisBuckets } from './protection/leakyBucket.js';
-import { documentLimitRules } from './protection/limits.js';
+import { documentLimitRules, limitRefusalsAlone, MAX_VALIDATION_ERRORS } from './protection/limits.js';
 import { queryCost } from './protection/queryCost.js';
 import { loadTrustedDocuments, onlyTrustedDocuments, PersistedQueryStore } from './protection/trustedDocuments.js';
 import { sessionCheck } from './sessionCheck.js';
@@ -71,6 +71,7 @@ export async function createGraphQLServer({
     allowBatchedHttpRequests: config.MAX_BATCH_SIZE > 0,
     parseOptions: { maxTokens: config.MAX_TOKENS },
     validationRules: documentLimits(config),
+    validationOptions: { maxErrors: MAX_VALIDATION_ERRORS },
     persistedQueries: {
       // Unprefixed: manifest hashes are looked up as they are, and the Redis store has a prefix of its own.
       cache: PrefixingKeyValueCache.cacheDangerouslyDoesNotNeedPrefixesForIsolation(
@@ -83,6 +84,7 @@ export async function createGraphQLServer({
     plugins: [
       sessionCheck,
       subscriptionAdmission,
+      limitRefusalsAlone,
       // The metrics report the cost this plugin sends in extensions.cost, so they wrap it.
       withOperationMetrics(
         metrics,

@@ -135,6 +135,13 @@ export const HOSTILE: Hostile[] = [
     errors: 2,
   },
   {
+    // graphql-cop reports an API that answers its ten unknown directives with ten errors.
+    name: "graphql-cop's own directive overloading probe, under the directive limit",
+    request: { query: `query cop { __typename ${'@aa'.repeat(10)} }` },
+    code: 'GRAPHQL_VALIDATION_FAILED',
+    errors: 6, // five, then graphql-js's "Validation aborted"
+  },
+  {
     name: 'an unknown directive probing for unhandled errors (graphql-cop)',
     request: { query: '{ __typename @aa }' },
     code: 'GRAPHQL_VALIDATION_FAILED',

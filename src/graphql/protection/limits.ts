@@ -1,4 +1,5 @@
 // Limits on the shape of a document, checked while validating it and so before anything executes.
+import type { ApolloServerPlugin } from '@apollo/server';
 import { maxAliasesRule } from '@escape.tech/graphql-armor-max-aliases';
 import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
 import { maxDirectivesRule } from '@escape.tech/graphql-armor-max-directives';
@@ -115,3 +116,25 @@ export function tokenLimitError(error: GraphQLError, maximum: number): GraphQLEr
     maximum,
   );
 }
+
+/** Validation errors reported for one document; graphql-js stops there with a "Validation aborted" error of its own.
+ * A document of unknown directives or fields is answered in a few lines, not one line per attempt. */
+export const MAX_VALIDATION_ERRORS = 5;
+
+const LIMIT_CODE_SET = new Set<string>(LIMIT_CODES);
+
+/** A document refused by a limit is answered with the limit's refusal alone: the other errors its validation found
+ * (one per unknown directive, say) would only echo the attack back. */
+export const limitRefusalsAlone: ApolloServerPlugin = {
+  async requestDidStart() {
+    return {
+      async willSendResponse({ response }) {
+        const { body } = response;
+        if (body?.kind !== 'single' || !body.singleResult.errors) return;
+        const { errors } = body.singleResult;
+        const limits = errors.filter((error) => LIMIT_CODE_SET.has(String(error.extensions?.code)));
+        if (limits.length > 0 && limits.length < errors.length) body.singleResult.errors = limits;
+      },
+    };
+  },
+};
