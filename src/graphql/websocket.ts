@@ -62,8 +62,18 @@ const limitError = (maximum: number) =>
 const internalError = () =>
   new GraphQLError('Internal server error', { extensions: { code: 'INTERNAL_SERVER_ERROR' } });
 
-const fromFormatted = (error: GraphQLFormattedError) =>
-  new GraphQLError(error.message, { extensions: error.extensions });
+/** A refusal the pipeline already formatted (and masked), sent as graphql-ws sends errors: as it stands. */
+class FormattedError extends GraphQLError {
+  constructor(private readonly formatted: GraphQLFormattedError) {
+    super(formatted.message, { extensions: formatted.extensions });
+  }
+
+  override toJSON(): GraphQLFormattedError {
+    return this.formatted;
+  }
+}
+
+const fromFormatted = (error: GraphQLFormattedError) => new FormattedError(error);
 
 export function serveWebSocket(options: WebSocketOptions): { dispose(): Promise<void> } {
   const { httpServer, apollo, schema, config, services, logger } = options;

@@ -37,6 +37,16 @@ describe.each(HOSTILE.map((hostile) => [hostile.name, hostile] as const))('%s', 
   });
 });
 
+describe('a refusal', () => {
+  it.each(TRANSPORTS)('points at the offending place in the document over %s, as over POST', async (_, transport) => {
+    const outcome = await transport(server, { query: '{\n  prodcts { id }\n}' });
+    expect(outcome.errors?.[0]).toMatchObject({
+      extensions: { code: 'GRAPHQL_VALIDATION_FAILED' },
+      locations: [{ line: 2, column: 3 }],
+    });
+  });
+});
+
 describe('field duplication', () => {
   it.each(TRANSPORTS)('is answered at once over %s', async (_, transport) => {
     const started = performance.now();
