@@ -206,4 +206,37 @@ describe.skipIf(!ON_SERVER || !REDIS_URL || !redisServerInstalled())('a Redis ou
       });
     }
   }, 85_000);
+
+  it('keeps signing in, signing up, reset requests and order lookups going while Redis is down (throttles fall back to memory)', async () => {
+    printOutputOnFailure(() => instances);
+    await redis.kill();
+    try {
+      for (const [n, instance] of instances.entries()) {
+        const email = `outage-${n}-${Date.now()}@example.test`;
+        const signedUp = await gql(
+          instance,
+          'mutation ($input: CustomerSignUpInput!) { customerSignUp(input: $input) { userErrors { code } } }',
+          { input: { email, password: 'a long enough passphrase 9', firstName: 'Red', lastName: 'Is' } },
+        );
+        expect(signedUp.customerSignUp.userErrors).toEqual([]);
+        const wrong = await gql(
+          instance,
+          'mutation ($input: LogInInput!) { logIn(input: $input) { userErrors { code } } }',
+          { input: { email, password: 'not the passphrase at all' } },
+        );
+        expect(wrong.logIn.userErrors.map((e: { code: string }) => e.code)).toEqual(['INVALID_CREDENTIALS']);
+        const reset = await gql(
+          instance,
+          'mutation ($input: PasswordResetRequestInput!) { passwordResetRequest(input: $input) { userErrors { code } } }',
+          { input: { email } },
+        );
+        expect(reset.passwordResetRequest.userErrors).toEqual([]);
+        expect(await gql(instance, '{ orderByNumber(number: 999999, email: "nobody@example.test") { id } }')).toEqual({
+          orderByNumber: null,
+        });
+      }
+    } finally {
+      await redis.start();
+    }
+  }, 30_000);
 });
