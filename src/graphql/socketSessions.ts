@@ -24,6 +24,7 @@ export interface SocketSession {
 
 const SESSION_ENDED = 'Forbidden: the session has ended';
 const TOKEN_EXPIRED = 'Forbidden: the access token has expired';
+const UNCHECKED = 'Try again: the session could not be checked';
 /** Normal closure: the client did nothing for too long, and may come back. */
 const IDLE = 1000;
 
@@ -76,7 +77,9 @@ export class SocketSessions {
       session.expiry.unref();
       return true;
     } catch (error) {
-      session.logger.warn({ err: error }, 'websocket sign-in failed');
+      // Not the client's fault (the database, say): 1011 tells it to retry, where 4403 would tell it to give up.
+      session.logger.warn({ err: error }, 'websocket sign-in could not be checked; socket closed');
+      socket.close(1011, UNCHECKED);
       return false;
     }
   }
@@ -97,12 +100,23 @@ export class SocketSessions {
     session.idleSince = Date.now();
   }
 
-  /** The stream's results, each sent only once the socket's session is found live just before it. */
+  /** The stream's results, each sent only once the socket's session is found live just before it. A session that
+   * cannot be checked closes the socket with 1011, which clients retry; an ended one with 4403, which they do not. */
   async *whileLive<T>(session: SocketSession, stream: AsyncIterable<T>): AsyncGenerator<T> {
     for await (const result of stream) {
-      if (session.claims && !(await this.services.sessions.viewerFor(session.claims).catch(() => null))) {
-        session.socket.close(4403, SESSION_ENDED);
-        return;
+      if (session.claims) {
+        let live: boolean;
+        try {
+          live = Boolean(await this.services.sessions.viewerFor(session.claims));
+        } catch (error) {
+          session.logger.warn({ err: error }, 'could not check a websocket session before a push; socket closed');
+          session.socket.close(1011, UNCHECKED);
+          return;
+        }
+        if (!live) {
+          session.socket.close(4403, SESSION_ENDED);
+          return;
+        }
       }
       yield result;
     }
