@@ -1,3 +1,4 @@
+import type { GraphQLError } from 'graphql';
 import type { AccessTokens } from '../auth/tokens.js';
 import type { Viewer } from '../auth/viewer.js';
 import type { PrismaClient } from '../db/client.js';
@@ -60,6 +61,8 @@ export interface Context extends Omit<AppServices, 'prisma' | 'accessTokens' | '
   authenticate(this: Context): Promise<Viewer>;
   clientAddress: string;
   logger: Logger;
+  /** Set when the operation has run past OPERATION_TIMEOUT_MS: the error every further field answers with. */
+  stopped: GraphQLError | null;
   loaders: ReturnType<typeof createLoaders>;
   /** Replaces the loaders with fresh ones: a subscription reads each pushed change anew. */
   refreshLoaders(this: Context): void;
@@ -93,6 +96,7 @@ export function createContext(
     },
     clientAddress: request.clientAddress,
     logger: request.logger,
+    stopped: null,
     loaders: createLoaders(app.prisma),
     refreshLoaders(this: Context) {
       this.loaders = createLoaders(app.prisma);

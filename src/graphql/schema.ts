@@ -16,6 +16,7 @@ import { nodeResolvers } from '../modules/node/resolvers.js';
 import { orderResolvers } from '../modules/order/resolvers.js';
 import { paymentResolvers } from '../modules/payment/resolvers.js';
 import { permissions, resolverError, ruleTree } from './permissions.js';
+import { stopWhenLate } from './protection/executionTimeout.js';
 import { publicFieldResolvers } from './publicFields.js';
 import { scalarResolvers } from './scalars.js';
 
@@ -40,5 +41,5 @@ export const createBareSchema = (): GraphQLSchema => makeExecutableSchema({ type
 
 export function createSchema(): GraphQLSchema {
   const bare = createBareSchema();
-  return publicFieldResolvers(bare, ruleTree, resolverError)(applyMiddleware(bare, permissions));
+  return stopWhenLate(publicFieldResolvers(bare, ruleTree, resolverError)(applyMiddleware(bare, permissions)));
 }

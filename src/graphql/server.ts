@@ -3,11 +3,15 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginDisableSuggestions } from '@apollo/server/plugin/disableSuggestions';
-import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import {
+  ApolloServerPluginCacheControlDisabled,
+  ApolloServerPluginLandingPageDisabled,
+} from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import { ErrorsAreMissesCache, InMemoryLRUCache, PrefixingKeyValueCache } from '@apollo/utils.keyvaluecache';
 import type { GraphQLSchema, ValidationRule } from 'graphql';
 import { claimsFromHeaders, liveViewerOf } from '../auth/requestViewer.js';
+import { cacheControl } from '../cache/cachePolicy.js';
 import { memoryCatalogVersion, redisCatalogVersion } from '../cache/catalogVersion.js';
 import { RedisKeyValueCache } from '../cache/redisKeyValueCache.js';
 import { responseCache } from '../cache/responseCache.js';
@@ -100,6 +104,9 @@ export async function createGraphQLServer({
         }),
       ),
       executionTimeLimit(config.OPERATION_TIMEOUT_MS),
+      // The SDL's @cacheControl hints, worked out once per document instead of by Apollo's per-field hook.
+      ApolloServerPluginCacheControlDisabled(),
+      cacheControl(schema),
       ...(config.RESPONSE_CACHE ? sharedResponseCache(config, redis) : []),
       ...(config.TRUSTED_DOCUMENTS === 'strict'
         ? [onlyTrustedDocuments(trusted, config.TRUSTED_DOCUMENTS_EXEMPT_ROLES)]

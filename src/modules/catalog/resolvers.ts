@@ -1,5 +1,5 @@
 // Catalog fields: thin mappings onto loaders (reads) and the catalog service (writes).
-import { maybeCacheControlFromInfo } from '@apollo/cache-control-types';
+import { restrictCachePolicy } from '../../cache/cachePolicy.js';
 import { STOCK_MAX_AGE } from '../../cache/responseCache.js';
 import type { Resolvers } from '../../generated/graphql.js';
 import { badUserInput } from '../../graphql/errors.js';
@@ -32,7 +32,7 @@ export const catalogResolvers: Resolvers = {
     products: (_, args, ctx, info) => {
       // Which products a stock filter lets through changes with every sale: as stale as the stock fields, at most.
       if (args.filter?.availableForSale != null) {
-        maybeCacheControlFromInfo(info)?.setCacheHint({ maxAge: STOCK_MAX_AGE });
+        restrictCachePolicy(ctx, { maxAge: STOCK_MAX_AGE });
       }
       const categoryId = args.filter?.categoryId;
       const scopeId = categoryId == null ? null : requireDatabaseId(categoryId, 'Category', 'filter.categoryId');
