@@ -1,6 +1,7 @@
 // npm run bench [-- --duration 10 --connections 20 --only … --profile]: Agora on the real PostgreSQL and Redis with a
-// benchmark-sized catalog, driven by autocannon from a separate process, side by side with a reference server (one
-// json_agg statement through pg behind node:http). Prints a table per scenario and the targets, and writes JSON.
+// benchmark-sized catalog, driven by autocannon from a separate process, side by side with reference servers for the
+// same pages (one json_agg statement through pg behind node:http; PostGraphile 5 for the storefront page). Prints a
+// table per scenario and the targets, and writes JSON.
 // What it measures and how: docs/performance.md.
 import { execFileSync } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -18,13 +19,14 @@ import {
   type Fixtures,
 } from './database.js';
 import { Meter, type Running } from './measure.js';
-import { describeMachine, freePort, ROOT, startDriver, startService } from './processes.js';
+import { describeMachine, freePort, node22, ROOT, startDriver, startService } from './processes.js';
 import { summarizeProfile } from './profile.js';
 import {
   evaluateTargets,
   formatReport,
   writeJson,
   type BenchReport,
+  type PageComparison,
   type ScenarioResult,
   type SizeCheck,
 } from './report.js';
@@ -34,12 +36,17 @@ import {
   checkCheckout,
   checkListing,
   checkoutBodies,
+  checkPostgraphileStorefront,
   checkProduct,
   createCarts,
   firstDifference,
   listingBody,
+  postgraphileAsStorefront,
+  postgraphileStorefrontBody,
   prepareCheckoutCarts,
   productBodies,
+  STOREFRONT_PAGE_SIZE,
+  storefrontBody,
   variantGid,
 } from './scenarios.js';
 
@@ -76,13 +83,29 @@ function numberOption(flag: string | undefined, name: string, fallback: number, 
 }
 const SCENARIOS = [
   'reference',
+  'storefront-reference',
+  'storefront-postgraphile',
   'listing-cache-off',
   'listing-10-cache-off',
+  'storefront-cache-off',
   'product-detail',
   'size-checks',
   'cart-add',
   'checkout',
   'listing-cache-on',
+  'storefront-cache-on',
+];
+/** Names --only accepts for several scenarios. */
+const GROUPS: Record<string, string[]> = {
+  storefront: ['storefront-reference', 'storefront-postgraphile', 'storefront-cache-off', 'storefront-cache-on'],
+};
+/** Scenarios of a reference server, and of Agora with the response cache on; the rest run on Agora with it off. */
+const NOT_CACHE_OFF = [
+  'reference',
+  'storefront-reference',
+  'storefront-postgraphile',
+  'listing-cache-on',
+  'storefront-cache-on',
 ];
 const options = {
   duration: numberOption(flags.duration, 'BENCH_DURATION', 10),
@@ -94,7 +117,10 @@ const options = {
   checkouts:
     flags.checkouts || process.env.BENCH_CHECKOUTS ? numberOption(flags.checkouts, 'BENCH_CHECKOUTS', 0) : null,
   /** Scenarios to run; all when empty. */
-  only: (flags.only ?? process.env.BENCH_ONLY ?? '').split(',').filter(Boolean),
+  only: (flags.only ?? process.env.BENCH_ONLY ?? '')
+    .split(',')
+    .filter(Boolean)
+    .flatMap((name) => GROUPS[name] ?? [name]),
   profile: flags.profile ?? process.env.BENCH_PROFILE === 'true',
   reset: flags.reset ?? process.env.BENCH_RESET === 'true',
   report: path.resolve(ROOT, flags.report ?? process.env.BENCH_REPORT ?? 'reports/bench.json'),
@@ -105,7 +131,10 @@ const options = {
   nodeFlags: (process.env.BENCH_NODE_OPTIONS ?? startScriptNodeFlags()).split(/\s+/).filter(Boolean),
 };
 const unknown = options.only.filter((name) => !SCENARIOS.includes(name));
-if (unknown.length) throw new Error(`--only: unknown ${unknown.join(', ')}; choose from ${SCENARIOS.join(', ')}`);
+if (unknown.length) {
+  const choices = [...SCENARIOS, ...Object.keys(GROUPS)].join(', ');
+  throw new Error(`--only: unknown ${unknown.join(', ')}; choose from ${choices}`);
+}
 const wanted = (...names: string[]) => !options.only.length || names.some((name) => options.only.includes(name));
 
 /** Variants given ample stock, which carts and checkouts rotate over. */
@@ -160,14 +189,35 @@ async function startAgora(databaseUrl: string, responseCache: boolean, nodeOptio
   return { service, url: `http://127.0.0.1:${port}/graphql` };
 }
 
-async function startReference(databaseUrl: string): Promise<Running> {
+/** The raw reference for one page: `listing` (LISTING_QUERY, 50 products) or `storefront` (STOREFRONT_QUERY). */
+async function startReference(databaseUrl: string, page: 'listing' | 'storefront'): Promise<Running> {
   const port = await freePort();
-  const env = { REFERENCE_DATABASE_URL: databaseUrl, PORT: String(port), PAGE_SIZE: '50', POOL_SIZE: '10' };
+  const env = { REFERENCE_DATABASE_URL: databaseUrl, PORT: String(port), PAGE: page, PAGE_SIZE: '50', POOL_SIZE: '10' };
   const service = await startService(
-    'reference',
+    page === 'listing' ? 'reference' : `${page} reference`,
     ['--import', 'tsx', 'tests/load/reference.ts'],
     env,
     `http://127.0.0.1:${port}/healthz`,
+  );
+  return { service, url: `http://127.0.0.1:${port}/graphql` };
+}
+
+/** PostGraphile 5 on Node 22 (tests/load/postgraphile.ts), with a pool of 10 like Agora's and the reference's. */
+async function startPostgraphile(databaseUrl: string, binary: string): Promise<Running> {
+  const port = await freePort();
+  const env = {
+    REFERENCE_DATABASE_URL: databaseUrl,
+    PORT: String(port),
+    POOL_SIZE: '10',
+    NODE_ENV: 'production',
+    GRAPHILE_ENV: 'production',
+  };
+  const service = await startService(
+    'PostGraphile',
+    ['tests/load/postgraphile.ts'],
+    env,
+    `http://127.0.0.1:${port}/healthz`,
+    { execPath: binary },
   );
   return { service, url: `http://127.0.0.1:${port}/graphql` };
 }
@@ -195,6 +245,9 @@ async function withServer<T>(start: Promise<Running>, work: (running: Running) =
 let meter: Meter;
 
 const listing = (first: number) => ({ bodies: [listingBody(first)], check: checkListing(first) });
+const storefront = () => ({ bodies: [storefrontBody()], check: checkListing(STOREFRONT_PAGE_SIZE) });
+const LISTING_KIND = { baseline: 'reference' };
+const STOREFRONT_KIND = { baseline: 'storefront-reference' };
 
 /** Every scenario of the server with the response cache off, in order; checkout last, as it leaves work behind. */
 async function agoraScenarios(running: Running, fixtures: Fixtures, results: ScenarioResult[], checks: SizeCheck[]) {
@@ -202,10 +255,17 @@ async function agoraScenarios(running: Running, fixtures: Fixtures, results: Sce
   const variants = fixtures.stockedVariantIds.map(variantGid);
 
   if (wanted('listing-cache-off')) {
-    results.push(await meter.measure('listing-cache-off', 'listing 50, cache off', running, listing(50)));
+    results.push(await meter.measure('listing-cache-off', 'listing 50, cache off', running, listing(50), LISTING_KIND));
   }
   if (wanted('listing-10-cache-off')) {
-    results.push(await meter.measure('listing-10-cache-off', 'listing 10, cache off', running, listing(10)));
+    results.push(
+      await meter.measure('listing-10-cache-off', 'listing 10, cache off', running, listing(10), LISTING_KIND),
+    );
+  }
+  if (wanted('storefront-cache-off')) {
+    results.push(
+      await meter.measure('storefront-cache-off', 'storefront page, cache off', running, storefront(), STOREFRONT_KIND),
+    );
   }
   if (wanted('product-detail')) {
     results.push(
@@ -277,7 +337,7 @@ async function profileListing(databaseUrl: string) {
   rmSync(directory, { recursive: true, force: true });
   const nodeOptions = ['--cpu-prof', `--cpu-prof-dir=${directory}`];
   const result = await withServer(startAgora(databaseUrl, false, nodeOptions), (running) =>
-    meter.measure('listing-cache-off-profiled', 'listing 50, cache off, profiled', running, listing(50)),
+    meter.measure('listing-cache-off-profiled', 'listing 50, cache off, profiled', running, listing(50), LISTING_KIND),
   );
   const [file] = readdirSync(directory)
     .filter((name) => name.endsWith('.cpuprofile'))
@@ -286,6 +346,58 @@ async function profileListing(databaseUrl: string) {
   if (!file) throw new Error(`no CPU profile written to ${directory}`);
   const window = meter.windows.get(result.name);
   return { file: path.relative(ROOT, file), window, result, ...summarizeProfile(file, 15, window) };
+}
+
+const packageVersion = (name: string): string =>
+  (JSON.parse(readFileSync(path.join(ROOT, 'node_modules', name, 'package.json'), 'utf8')) as { version: string })
+    .version;
+
+/** Each reference's page against Agora's `data` for the same page (Agora adds `extensions`, the query cost). */
+function pageComparisons(): PageComparison[] {
+  const data = (name: string) => {
+    const answer = meter.firstAnswers.get(name);
+    return answer ? (JSON.parse(answer) as { data?: unknown }).data : undefined;
+  };
+  const compare = (name: string, reference: unknown, agora: unknown, missing: string): PageComparison =>
+    reference !== undefined && agora !== undefined
+      ? { name, compared: true, difference: firstDifference(reference, agora, '$.data') }
+      : { name, compared: false, difference: `not compared: ${missing} did not run` };
+  const storefrontAgora = data('storefront-cache-off') ?? data('storefront-cache-on');
+  const comparisons: PageComparison[] = [];
+  if (wanted('reference', 'listing-cache-off')) {
+    comparisons.push(
+      compare(
+        'reference vs Agora, 50-product listing',
+        data('reference'),
+        data('listing-cache-off'),
+        'the reference or the uncached listing',
+      ),
+    );
+  }
+  if (wanted('storefront-reference', 'storefront-cache-off', 'storefront-cache-on')) {
+    comparisons.push(
+      compare(
+        'storefront reference vs Agora, storefront page',
+        data('storefront-reference'),
+        storefrontAgora,
+        'the storefront reference or an Agora storefront scenario',
+      ),
+    );
+  }
+  if (wanted('storefront-postgraphile')) {
+    // Against Agora's page, else the raw reference's (which equals Agora's when both run).
+    const postgraphile = data('storefront-postgraphile');
+    comparisons.push(
+      compare(
+        `PostGraphile vs ${storefrontAgora === undefined ? 'storefront reference' : 'Agora'}, storefront page ` +
+          '(cents as Money, categories by name)',
+        postgraphile === undefined ? undefined : postgraphileAsStorefront(postgraphile),
+        storefrontAgora ?? data('storefront-reference'),
+        'PostGraphile, or both Agora storefront scenarios and the storefront reference,',
+      ),
+    );
+  }
+  return comparisons;
 }
 
 async function cleanRedis() {
@@ -315,6 +427,7 @@ async function main() {
   const database = await prepareDatabase(options.databaseUrl, options.products, options.reset);
   const fixtures = await loadFixtures(options.databaseUrl, STOCKED_VARIANTS);
   const machine = { ...describeMachine(), postgres: await postgresVersion(options.databaseUrl) };
+  const postgraphileNode = wanted('storefront-postgraphile') ? node22() : null;
   const shownEnv = agoraEnv('<statement-counting proxy>', '<free port>', 'false|true', `agora-bench-${runId}-<n>:`);
   const settings = {
     database: { url: mask(database.url), products: database.products, variants: database.variants },
@@ -331,7 +444,14 @@ async function main() {
       command: ['node', ...options.nodeFlags, 'dist/main.js'].join(' '),
       env: { ...shownEnv, JWT_SECRET: '<generated>', PAYMENT_WEBHOOK_SECRET: '<generated>' },
     },
-    reference: 'node --import tsx tests/load/reference.ts (node:http + pg Pool of 10, one json_agg statement)',
+    reference:
+      'node --import tsx tests/load/reference.ts with PAGE=listing|storefront (node:http + pg Pool of 10, one json_agg ' +
+      'statement)',
+    postgraphile: postgraphileNode
+      ? `${path.relative(ROOT, postgraphileNode.binary)} tests/load/postgraphile.ts (PostGraphile ` +
+        `${packageVersion('postgraphile')}, amber preset, grafserv on node:http, pg Pool of 10, Node ` +
+        `${postgraphileNode.version})`
+      : 'not run',
     sql: 'counted on the wire by tests/support/statementCounter.ts, a proxy between each server and PostgreSQL',
   };
   const seeded = database.seeded ? `seeded now in ${(database.seedMs / 1000).toFixed(0)} s` : 'reused';
@@ -344,10 +464,11 @@ async function main() {
         .map(([key, value]) => `${key}=${value}`)
         .join(' ')}`,
       `  reference: ${settings.reference}`,
+      ...(postgraphileNode ? [`  PostGraphile: ${settings.postgraphile}`] : []),
       `  load: autocannon in a separate process, ${options.connections} connections, ${options.warmup} s warm-up then ` +
         `${options.duration} s per scenario (checkout: a fixed number of requests, ${settings.load.checkouts}), ` +
         'POST application/json',
-      `  SQL: ${settings.sql} (the reference's too)`,
+      `  SQL: ${settings.sql} (the references' too)`,
       '',
     ].join('\n'),
   );
@@ -362,18 +483,47 @@ async function main() {
   try {
     if (wanted('reference')) {
       console.log('reference');
-      await withServer(startReference(counter.url), async (running) => {
-        results.push(await meter.measure('reference', 'reference (node:http + pg, 1 SQL)', running, listing(50)));
+      await withServer(startReference(counter.url, 'listing'), async (running) => {
+        const label = 'reference (node:http + pg, 1 SQL)';
+        results.push(await meter.measure('reference', label, running, listing(50), { reference: true }));
       });
     }
-    if (wanted(...SCENARIOS.filter((name) => !['reference', 'listing-cache-on'].includes(name)))) {
+    if (wanted('storefront-reference')) {
+      console.log('storefront reference');
+      await withServer(startReference(counter.url, 'storefront'), async (running) => {
+        const label = 'storefront reference (node:http + pg, 1 SQL)';
+        results.push(await meter.measure('storefront-reference', label, running, storefront(), { reference: true }));
+      });
+    }
+    if (postgraphileNode) {
+      console.log(`PostGraphile ${packageVersion('postgraphile')} on Node ${postgraphileNode.version}`);
+      await withServer(startPostgraphile(counter.url, postgraphileNode.binary), async (running) => {
+        results.push(
+          await meter.measure(
+            'storefront-postgraphile',
+            'storefront PostGraphile 5',
+            running,
+            { bodies: [postgraphileStorefrontBody()], check: checkPostgraphileStorefront },
+            { reference: true, ...STOREFRONT_KIND },
+          ),
+        );
+      });
+    }
+    if (wanted(...SCENARIOS.filter((name) => !NOT_CACHE_OFF.includes(name)))) {
       console.log('Agora, response cache off');
       await withServer(startAgora(counter.url, false), (running) => agoraScenarios(running, fixtures, results, checks));
     }
-    if (wanted('listing-cache-on')) {
+    if (wanted('listing-cache-on', 'storefront-cache-on')) {
       console.log('Agora, response cache on');
       await withServer(startAgora(counter.url, true), async (running) => {
-        results.push(await meter.measure('listing-cache-on', 'listing 50, cache on', running, listing(50)));
+        if (wanted('listing-cache-on')) {
+          const label = 'listing 50, cache on';
+          results.push(await meter.measure('listing-cache-on', label, running, listing(50), LISTING_KIND));
+        }
+        if (wanted('storefront-cache-on')) {
+          const label = 'storefront page, cache on';
+          results.push(await meter.measure('storefront-cache-on', label, running, storefront(), STOREFRONT_KIND));
+        }
       });
     }
     if (options.profile) {
@@ -388,20 +538,13 @@ async function main() {
     await cleanRedis().catch((error: unknown) => console.error('could not clean up Redis keys:', error));
   }
 
-  // Agora adds `extensions` (the query cost); the data must be the same.
-  const referenceAnswer = meter.firstAnswers.get('reference');
-  const agoraAnswer = meter.firstAnswers.get('listing-cache-off');
-  const referenceCompared = Boolean(referenceAnswer && agoraAnswer);
   const report: BenchReport = {
     startedAt,
     machine,
     settings,
     scenarios: results,
     sizeChecks: checks,
-    referenceCompared,
-    referenceDifference: referenceCompared
-      ? firstDifference(JSON.parse(referenceAnswer!).data, JSON.parse(agoraAnswer!).data, '$.data')
-      : 'not compared: the reference or the uncached listing did not run',
+    pageComparisons: pageComparisons(),
     targets: [],
     serverProblems,
     failure: failure?.message ?? null,

@@ -23,6 +23,14 @@ export interface Load {
   check: (body: string) => string | null;
 }
 
+/** What kind of server a scenario measures, for the table and the targets. */
+export interface ScenarioKind {
+  /** A reference server (the raw ones, PostGraphile) rather than Agora. */
+  reference?: boolean;
+  /** The scenario whose req/s the "x ref" column divides by. */
+  baseline?: string;
+}
+
 export interface MeterSettings {
   connections: number;
   /** Seconds. */
@@ -47,7 +55,13 @@ export class Meter {
     private readonly settings: MeterSettings,
   ) {}
 
-  async measure(name: string, label: string, running: Running, load: Load): Promise<ScenarioResult> {
+  async measure(
+    name: string,
+    label: string,
+    running: Running,
+    load: Load,
+    kind: ScenarioKind = {},
+  ): Promise<ScenarioResult> {
     const { connections, duration, warmup } = this.settings;
     const spec = { url: running.url, connections, duration };
     let warmupFailures = 0;
@@ -96,7 +110,8 @@ export class Meter {
     const result: ScenarioResult = {
       name,
       label,
-      reference: name === 'reference',
+      reference: kind.reference ?? false,
+      ...(kind.baseline && { baseline: kind.baseline }),
       drive: { ...drive, samples: drive.samples.map((sample) => sample.slice(0, 2000)) },
       errors: drive.non2xx + drive.transportErrors + drive.graphqlErrors + drive.userErrors,
       statements,

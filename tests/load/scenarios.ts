@@ -13,6 +13,23 @@ export const LISTING_QUERY = `query BenchListing($first: Int!) {
   }
 }`;
 
+/** Issue 13's page, the comparison users make: the first 50 products with title, slug, variants with SKU, price and
+ * availability, and category names. reference.ts (PAGE=storefront) builds the same in SQL. */
+export const STOREFRONT_QUERY = `query StorefrontPage { products(first: 50) { nodes {
+  title slug variants { sku price { ${MONEY} } availableForSale } categories { name } } } }`;
+/** The rows of STOREFRONT_QUERY, as the raw reference and Agora give them. */
+export const STOREFRONT_PAGE_SIZE = 50;
+
+/** The same page from PostGraphile 5 (postgraphile.ts): its names for the same tables and columns, Agora's order
+ * (products by creation then ID, variants by position then ID), and category names through product_category. */
+export const POSTGRAPHILE_STOREFRONT_QUERY = `query StorefrontPage {
+  allProducts(first: 50, orderBy: [CREATED_AT_ASC, ROW_ID_ASC]) { nodes {
+    title slug
+    productVariantsByProductId(orderBy: [POSITION_ASC, ROW_ID_ASC]) { nodes { sku priceAmount availableForSale } }
+    productCategoriesByProductId { nodes { categoryByCategoryId { name } } }
+  } }
+}`;
+
 export const PRODUCT_QUERY = `query BenchProduct($slug: String!) {
   product(slug: $slug) {
     id title slug description availableForSale ${PRICE_RANGE}
@@ -39,6 +56,8 @@ const body = (query: string, variables: Record<string, unknown>) => JSON.stringi
 export const variantGid = (id: string) => Buffer.from(`ProductVariant:${id}`).toString('base64url');
 
 export const listingBody = (first: number) => body(LISTING_QUERY, { first });
+export const storefrontBody = () => body(STOREFRONT_QUERY, {});
+export const postgraphileStorefrontBody = () => body(POSTGRAPHILE_STOREFRONT_QUERY, {});
 export const productBodies = (slugs: string[]) => slugs.map((slug) => body(PRODUCT_QUERY, { slug }));
 
 /** Round r adds variant (r + c) mod V to cart c: carts grow by one line per round, up to `rounds` lines. */
@@ -145,6 +164,45 @@ export const checkListing =
       const bare = nodes.filter((node: any) => !node.variants?.length || !node.categories?.length);
       return bare.length ? `${bare.length} products without variants or categories` : null;
     });
+
+/** PostGraphile's page: 50 products, each with variants. */
+export const checkPostgraphileStorefront: Check = (text) =>
+  parsed(text, (json) => {
+    const nodes = json?.data?.allProducts?.nodes;
+    if (!Array.isArray(nodes) || nodes.length !== STOREFRONT_PAGE_SIZE) {
+      return `expected ${STOREFRONT_PAGE_SIZE} products, got ${nodes?.length}`;
+    }
+    const bare = nodes.filter((node: any) => !node.productVariantsByProductId?.nodes?.length);
+    return bare.length ? `${bare.length} products without variants` : null;
+  });
+
+/**
+ * PostGraphile's page (its `data`) in Agora's shape, to compare value by value: prices from cents to Agora's Money
+ * for the seeded store's two-decimal USD, as reference.ts formats them, and category names sorted by name, as Agora
+ * sorts them (PostGraphile lists them in product_category's key order).
+ */
+export function postgraphileAsStorefront(data: any): unknown {
+  const money = (cents: number) => ({
+    amount: `${Math.trunc(cents / 100)}.${String(cents % 100).padStart(2, '0')}`,
+    currencyCode: 'USD',
+  });
+  return {
+    products: {
+      nodes: (data?.allProducts?.nodes ?? []).map((node: any) => ({
+        title: node.title,
+        slug: node.slug,
+        variants: node.productVariantsByProductId.nodes.map((variant: any) => ({
+          sku: variant.sku,
+          price: money(variant.priceAmount),
+          availableForSale: variant.availableForSale,
+        })),
+        categories: node.productCategoriesByProductId.nodes
+          .map((link: any) => ({ name: link.categoryByCategoryId.name as string }))
+          .sort((a: { name: string }, b: { name: string }) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),
+      })),
+    },
+  };
+}
 
 export const checkProduct: Check = (text) =>
   parsed(text, (json) => {
