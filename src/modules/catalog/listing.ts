@@ -1,14 +1,25 @@
 // Product and category lists as Relay connections.
-import type { GraphQLResolveInfo } from 'graphql';
-import type { Category, PrismaClient, Product } from '../../generated/prisma/client.js';
+import type { FieldNode, GraphQLResolveInfo } from 'graphql';
+import type { Category, PrismaClient, Product, ProductVariant } from '../../generated/prisma/client.js';
 import type { ProductFilter, ProductSortKeys } from '../../generated/graphql.js';
 import { cursorPart, pageWindow, toConnection, type Connection, type PageArgs } from '../../graphql/connection.js';
 import { badUserInput } from '../../graphql/errors.js';
 import { requireDatabaseId } from '../../graphql/globalId.js';
-import { selectedNodeFields } from '../../graphql/lookahead.js';
+import { fieldsBelow, nodeSelection, type Selection, type SelectionContext } from '../../graphql/lookahead.js';
 import { toMinorUnits } from '../../money.js';
 import type { CatalogLoaders } from './loaders.js';
-import { isSortValue, type PageRelations, type ProductCriteria, type ProductPageRow } from './productSearch.js';
+import {
+  CATEGORY_KEYS,
+  isSortValue,
+  PRODUCT_COLUMNS,
+  VARIANT_KEYS,
+  type CategoryKey,
+  type PageColumns,
+  type ProductColumn,
+  type ProductCriteria,
+  type ProductPageRow,
+  type VariantKey,
+} from './productSearch.js';
 
 export interface ProductListArgs extends PageArgs {
   filter?: ProductFilter | null;
@@ -34,14 +45,125 @@ function criteriaOf(filter: ProductFilter | null | undefined, currency: string):
   };
 }
 
-/** The relations of the listed products that the query reads (priceRange and availableForSale read the variants). */
-function relationsRead(info: GraphQLResolveInfo): PageRelations {
-  const fields = selectedNodeFields(info);
+// ---------------------------------------------------------------------------------------------------------------
+// What the fields of a listed product read
+// ---------------------------------------------------------------------------------------------------------------
+
+/** What one field reads from the row of its object: columns of a product, keys of a variant's or category's JSON;
+ * on a product, also the keys of its variants or categories (`variants` and `categories`: the relation, with
+ * whatever the fields selected below it read). */
+interface Reads {
+  product?: readonly ProductColumn[];
+  variants?: readonly VariantKey[];
+  categories?: readonly CategoryKey[];
+}
+
+/**
+ * The one table of what each field of Product, ProductVariant and Category (in resolvers.ts, and fields other modules
+ * add to these types) reads from its object, beyond the object's `id`, which a page always fetches. A product page
+ * statement fetches exactly what the selected fields read. Change it with the resolver: a field missing from it makes
+ * the page fetch every column of its object (a test walks the schema for fields missing here).
+ */
+export const FIELD_READS: Record<'Product' | 'ProductVariant' | 'Category', Record<string, Reads>> = {
+  Product: {
+    id: {},
+    title: { product: ['title'] },
+    slug: { product: ['slug'] },
+    description: { product: ['description'] },
+    createdAt: { product: ['createdAt'] },
+    updatedAt: { product: ['updatedAt'] },
+    variants: { variants: [] },
+    categories: { categories: [] },
+    priceRange: { variants: ['priceAmount'] },
+    availableForSale: { variants: ['stockOnHand', 'stockReserved'] },
+  },
+  ProductVariant: {
+    id: {},
+    sku: { variants: ['sku'] },
+    title: { variants: ['title'] },
+    price: { variants: ['priceAmount'] },
+    compareAtPrice: { variants: ['compareAtAmount'] },
+    selectedOptions: { variants: ['selectedOptions'] },
+    availableForSale: { variants: ['stockOnHand', 'stockReserved'] },
+    product: { variants: ['productId'] },
+    // the inventory module's
+    inventory: { variants: ['stockOnHand', 'stockReserved'] },
+    inventoryHistory: {},
+  },
+  Category: {
+    id: {},
+    name: { categories: ['name'] },
+    slug: { categories: ['slug'] },
+    description: { categories: ['description'] },
+    parent: { categories: ['parentId'] },
+    children: {},
+    products: {},
+  },
+};
+
+/** What a field not in FIELD_READS may read: everything its object has. */
+const UNKNOWN_FIELD: Record<keyof typeof FIELD_READS, Reads> = {
+  Product: { product: PRODUCT_COLUMNS },
+  ProductVariant: { variants: VARIANT_KEYS },
+  Category: { categories: CATEGORY_KEYS },
+};
+
+/** What the fields of `selection` (on objects of `type`) read, added to `into`. */
+function addReads(type: keyof typeof FIELD_READS, selection: Selection, operation: SelectionContext, into: Needs) {
+  for (const [name, nodes] of selection) {
+    if (name === '__typename') continue;
+    const reads = Object.hasOwn(FIELD_READS[type], name) ? FIELD_READS[type][name]! : UNKNOWN_FIELD[type];
+    for (const column of reads.product ?? []) into.product.add(column);
+    if (reads.variants) {
+      into.variants ??= new Set();
+      for (const key of reads.variants) into.variants.add(key);
+    }
+    if (reads.categories) {
+      into.categories ??= new Set();
+      for (const key of reads.categories) into.categories.add(key);
+    }
+    if (type !== 'Product') continue;
+    if (name === 'variants') addReads('ProductVariant', fieldsBelow(nodes, operation), operation, into);
+    if (name === 'categories') addReads('Category', fieldsBelow(nodes, operation), operation, into);
+  }
+}
+
+interface Needs {
+  product: Set<ProductColumn>;
+  variants: Set<VariantKey> | null;
+  categories: Set<CategoryKey> | null;
+}
+
+/** The columns a product page fetches for the fields selected on its nodes. */
+export function pageColumns(selection: Selection, operation: SelectionContext): PageColumns {
+  const needs: Needs = { product: new Set(), variants: null, categories: null };
+  addReads('Product', selection, operation, needs);
+  const inOrder = <T>(order: readonly T[], names: Set<T> | null) => names && order.filter((name) => names.has(name));
   return {
-    variants: fields.has('variants') || fields.has('priceRange') || fields.has('availableForSale'),
-    categories: fields.has('categories'),
+    product: inOrder(PRODUCT_COLUMNS, needs.product)!,
+    variants: inOrder(VARIANT_KEYS, needs.variants),
+    categories: inOrder(CATEGORY_KEYS, needs.categories),
   };
 }
+
+/** The columns per connection field of an operation: a field under a list (Category.products in `categories`)
+ * resolves many times with the same field nodes and variables. */
+const columnsOfField = new WeakMap<readonly FieldNode[], { variables: unknown; columns: PageColumns }>();
+
+function columnsRead(info: GraphQLResolveInfo): PageColumns {
+  const known = columnsOfField.get(info.fieldNodes);
+  if (known?.variables === info.variableValues) return known.columns;
+  const columns = pageColumns(nodeSelection(info), info);
+  columnsOfField.set(info.fieldNodes, { variables: info.variableValues, columns });
+  return columns;
+}
+
+/** The variants a product page fetched with `product`, if it did (then every field selected on them can read what
+ * it needs from them); else undefined, and the variants come from their loader. */
+export const listedVariants = (product: Product): ProductVariant[] | undefined => (product as ProductPageRow).variants;
+
+/** The categories a product page fetched with `product`, as listedVariants. */
+export const listedCategories = (product: Product): Category[] | undefined => (product as ProductPageRow).categories;
 
 /** Products of a category (with its descendants) when `scopeId` is given, else of the whole catalog; the relations
  * the query reads come in the same statement. */
@@ -66,7 +188,7 @@ export async function productConnection(
     criteria,
     order,
     window: { limit: window.limit, backward: window.backward, after: window.cursor ? [...window.cursor] : null },
-    relations: relationsRead(info),
+    columns: columnsRead(info),
   });
   return toConnection<ProductPageRow>(
     rows,

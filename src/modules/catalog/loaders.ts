@@ -6,8 +6,9 @@ import { loaderByKey, loaderGroupedBy } from '../../db/batch.js';
 import {
   countProducts,
   findProductPages,
+  mergeColumns,
+  type PageColumns,
   type ProductCriteria,
-  type PageRelations,
   type ProductOrder,
   type ProductPageRow,
   type ProductWindow,
@@ -19,30 +20,33 @@ export interface ProductPageKey {
   criteria: ProductCriteria;
   order: ProductOrder;
   window: ProductWindow;
-  /** Relations the query reads from the page's products, fetched with the page. */
-  relations: PageRelations;
+  /** The columns the query reads from the page's products and their relations, fetched with the page. */
+  columns: PageColumns;
 }
 
 export type ProductCountKey = Pick<ProductPageKey, 'scopeId' | 'criteria'>;
 
 type CategoryOfProduct = Category & { productId: string };
 
-/** Runs `fetch` once per group of keys that differ only in scope, and hands each key its scope's rows. */
+/** Runs `fetch` once per group of keys that are the same but for their scope (and whatever `shared` leaves out),
+ * and hands each key its scope's rows. */
 function batchByScope<K extends { scopeId: string | null }, R>(
-  fetch: (scopeIds: string[] | null, sample: K) => Promise<(scopeId: string | null) => R>,
+  fetch: (scopeIds: string[] | null, group: K[]) => Promise<(scopeId: string | null) => R>,
+  shared: (key: K) => object = (key) => key,
 ) {
   return async (keys: readonly K[]): Promise<R[]> => {
     const groups = new Map<string, K[]>();
     for (const key of keys) {
-      const signature = JSON.stringify({ ...key, scopeId: key.scopeId === null });
-      groups.set(signature, [...(groups.get(signature) ?? []), key]);
+      const signature = JSON.stringify({ ...shared(key), scopeId: key.scopeId === null });
+      const group = groups.get(signature);
+      if (group) group.push(key);
+      else groups.set(signature, [key]);
     }
     const results = new Map<K, R>();
     await Promise.all(
       [...groups.values()].map(async (group) => {
-        const first = group[0]!;
-        const scopeIds = first.scopeId === null ? null : group.map((key) => key.scopeId!);
-        const pick = await fetch(scopeIds, first);
+        const scopeIds = group[0]!.scopeId === null ? null : [...new Set(group.map((key) => key.scopeId!))];
+        const pick = await fetch(scopeIds, group);
         for (const key of group) results.set(key, pick(key.scopeId));
       }),
     );
@@ -86,28 +90,25 @@ export function createCatalogLoaders(prisma: PrismaClient) {
     (category) => category.productId,
   );
 
+  // Pages that differ only in scope or in the columns they read share one statement, which fetches what each of them
+  // reads. Its rows hold only those columns: they answer the pages' own fields and go into no other loader's cache
+  // (see ProductPageRow), so a product or variant loaded by ID elsewhere in the operation is always whole.
   const productPages = new DataLoader<ProductPageKey, ProductPageRow[], string>(
-    batchByScope(async (scopeIds, { criteria, order, window, relations }) => {
-      const rows = await findProductPages(prisma, scopeIds, criteria, order, window, relations);
-      for (const { variants, categories, ...row } of rows) {
-        productById.prime(row.id, row);
-        if (variants) variantsByProductId.prime(row.id, variants);
-        if (categories) {
-          categoriesByProductId.prime(
-            row.id,
-            categories.map((category) => ({ ...category, productId: row.id })),
-          );
-          for (const category of categories) categoryById.prime(category.id, category);
-        }
-      }
-      return (scopeId) => rows.filter((row) => row.scopeId === scopeId);
-    }),
+    batchByScope(
+      async (scopeIds, group) => {
+        const { criteria, order, window } = group[0]!;
+        const columns = group.map((key) => key.columns).reduce(mergeColumns);
+        const rows = await findProductPages(prisma, scopeIds, criteria, order, window, columns);
+        return (scopeId) => rows.filter((row) => row.scopeId === scopeId);
+      },
+      ({ scopeId: _, columns: __, ...shared }) => shared,
+    ),
     byJson,
   );
 
   const productCounts = new DataLoader<ProductCountKey, number, string>(
-    batchByScope(async (scopeIds, { criteria }) => {
-      const counts = await countProducts(prisma, scopeIds, criteria);
+    batchByScope(async (scopeIds, group) => {
+      const counts = await countProducts(prisma, scopeIds, group[0]!.criteria);
       return (scopeId) => counts.get(scopeId) ?? 0;
     }),
     byJson,

@@ -2,11 +2,13 @@
 import { restrictCachePolicy } from '../../cache/cachePolicy.js';
 import { STOCK_MAX_AGE } from '../../cache/responseCache.js';
 import type { Resolvers } from '../../generated/graphql.js';
+import type { Product, ProductVariant } from '../../generated/prisma/client.js';
+import type { Context } from '../../graphql/context.js';
 import { badUserInput } from '../../graphql/errors.js';
 import { databaseIdOf, databaseIdOrUnknown, requireDatabaseId, toGlobalId } from '../../graphql/globalId.js';
 import { money } from '../../money.js';
 import type { Outcome } from '../userErrors.js';
-import { productConnection } from './listing.js';
+import { listedCategories, listedVariants, productConnection } from './listing.js';
 
 /** Exactly one of `id` and `slug`, for `product(...)` and `category(...)`. */
 function idOrSlug(args: { id?: string | null; slug?: string | null }, type: string) {
@@ -22,6 +24,27 @@ const deletedPayload = <K extends string>(key: K, type: string, outcome: Outcome
 
 const isAvailable = (variant: { stockOnHand: number; stockReserved: number }) =>
   variant.stockOnHand > variant.stockReserved;
+
+type Variants = ProductVariant[];
+
+/** `read` of a product's variants: those its page fetched, at once, else from their loader. */
+function withVariants<T>(product: Product, ctx: Context, read: (variants: Variants) => T): T | Promise<T> {
+  const listed = listedVariants(product);
+  return listed ? read(listed) : ctx.loaders.variantsByProductId.load(product.id).then(read);
+}
+
+function priceRange(variants: Variants, currency: string) {
+  if (!variants.length) return null;
+  let min = variants[0]!.priceAmount;
+  let max = min;
+  for (const { priceAmount } of variants) {
+    if (priceAmount < min) min = priceAmount;
+    if (priceAmount > max) max = priceAmount;
+  }
+  return { minVariantPrice: money(min, currency), maxVariantPrice: money(max, currency) };
+}
+
+const anyAvailable = (variants: Variants) => variants.some(isAvailable);
 
 const productId = (id: string) => databaseIdOrUnknown(id, 'Product');
 const variantId = (id: string) => databaseIdOrUnknown(id, 'ProductVariant');
@@ -93,20 +116,15 @@ export const catalogResolvers: Resolvers = {
       deletedPayload('deletedCategoryId', 'Category', await ctx.catalog.deleteCategory(categoryId(input.id))),
   },
 
+  // What each field of Product, ProductVariant and Category reads from its object is listed in listing.ts's
+  // FIELD_READS, from which a product page fetches only what the selected fields read: change both together. A listed
+  // product carries its variants and categories (listedVariants, listedCategories) when its page fetched them.
   Product: {
     id: (product) => toGlobalId('Product', product.id),
-    variants: (product, _, ctx) => ctx.loaders.variantsByProductId.load(product.id),
-    categories: (product, _, ctx) => ctx.loaders.categoriesByProductId.load(product.id),
-    priceRange: async (product, _, ctx) => {
-      const prices = (await ctx.loaders.variantsByProductId.load(product.id)).map((v) => v.priceAmount);
-      if (!prices.length) return null;
-      return {
-        minVariantPrice: money(Math.min(...prices), ctx.storeCurrency),
-        maxVariantPrice: money(Math.max(...prices), ctx.storeCurrency),
-      };
-    },
-    availableForSale: async (product, _, ctx) =>
-      (await ctx.loaders.variantsByProductId.load(product.id)).some(isAvailable),
+    variants: (product, _, ctx) => listedVariants(product) ?? ctx.loaders.variantsByProductId.load(product.id),
+    categories: (product, _, ctx) => listedCategories(product) ?? ctx.loaders.categoriesByProductId.load(product.id),
+    priceRange: (product, _, ctx) => withVariants(product, ctx, (variants) => priceRange(variants, ctx.storeCurrency)),
+    availableForSale: (product, _, ctx) => withVariants(product, ctx, anyAvailable),
   },
 
   ProductVariant: {
