@@ -9,7 +9,7 @@ import { recordedBy } from './support/auditTrail.js';
 import { hashPassword } from '../src/auth/passwords.js';
 import type { Context } from '../src/graphql/context.js';
 import { parseGlobalId, toGlobalId } from '../src/graphql/globalId.js';
-import { auditStaffMutations } from '../src/modules/audit/plugin.js';
+import { auditStaffMutations, recordMutationFields } from '../src/modules/audit/plugin.js';
 import type { AuditRecord } from '../src/modules/audit/service.js';
 import { commerce } from './support/commerce.js';
 import { startTestServer, type TestServer } from './support/testServer.js';
@@ -100,10 +100,9 @@ describe('off the HTTP path', () => {
     ['a logger with no request bound to it', { bindings: () => ({}), error: () => {} }],
     ['a logger without bindings at all', { error: () => {} }],
   ])('records a staff mutation run with %s: no request ID, no client address', async (_, logger) => {
-    const schema = makeExecutableSchema({
-      typeDefs: TINY,
-      resolvers: { Mutation: { touch: () => ({ userErrors: [] }) } },
-    });
+    const schema = recordMutationFields(
+      makeExecutableSchema({ typeDefs: TINY, resolvers: { Mutation: { touch: () => ({ userErrors: [] }) } } }),
+    );
     const apollo = new ApolloServer<Context>({ schema, plugins: [auditStaffMutations] });
     await apollo.start();
     const written: AuditRecord[][] = [];

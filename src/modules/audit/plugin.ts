@@ -13,7 +13,14 @@
 // recorded. The entries of a request are written in one INSERT before the response is sent; a failed write is
 // logged and the response goes out unchanged.
 import type { ApolloServerPlugin } from '@apollo/server';
-import { OperationTypeNode, type GraphQLError, type GraphQLOutputType } from 'graphql';
+import {
+  defaultFieldResolver,
+  OperationTypeNode,
+  type GraphQLError,
+  type GraphQLFieldResolver,
+  type GraphQLOutputType,
+  type GraphQLSchema,
+} from 'graphql';
 import { isStaffRole, type Viewer } from '../../auth/viewer.js';
 import type { Context } from '../../graphql/context.js';
 import { PUBLIC_ERROR_CODES } from '../../graphql/errors.js';
@@ -60,6 +67,46 @@ function outcomeOf(field: ExecutedField, errors: readonly GraphQLError[]): Pick<
   return { outcome: hasUserErrors(field.result) ? 'REJECTED' : 'SUCCEEDED', errorCodes: [] };
 }
 
+/** The root Mutation fields run so far by each operation being recorded. */
+const recorded = new WeakMap<Context, ExecutedField[]>();
+
+const isPromiseLike = (value: unknown): value is PromiseLike<unknown> =>
+  typeof (value as PromiseLike<unknown> | null)?.then === 'function';
+
+/** `schema` with each root Mutation field (outside its rule, so that denials count) noting its arguments and result
+ * when its operation is recorded; no other field is touched. */
+export function recordMutationFields(schema: GraphQLSchema): GraphQLSchema {
+  for (const definition of Object.values(schema.getMutationType()?.getFields() ?? {})) {
+    const resolve = (definition.resolve ?? defaultFieldResolver) as GraphQLFieldResolver<unknown, Context>;
+    definition.resolve = (parent, args: Record<string, unknown>, context: Context, info) => {
+      const fields = recorded.get(context);
+      if (!fields) return resolve(parent, args, context, info);
+      const field: ExecutedField = {
+        responseKey: String(info.path.key),
+        fieldName: info.fieldName,
+        returnType: info.returnType,
+        argumentIds: argumentIds(definition, args),
+      };
+      fields.push(field);
+      try {
+        const result = resolve(parent, args, context, info);
+        if (!isPromiseLike(result)) return (field.result = result);
+        return Promise.resolve(result).then(
+          (value) => (field.result = value),
+          (error: unknown) => {
+            field.result = error;
+            throw error;
+          },
+        );
+      } catch (error) {
+        field.result = error;
+        throw error;
+      }
+    };
+  }
+  return schema;
+}
+
 export const auditStaffMutations: ApolloServerPlugin<Context> = {
   async requestDidStart({ contextValue }) {
     const fields: ExecutedField[] = [];
@@ -71,22 +118,7 @@ export const auditStaffMutations: ApolloServerPlugin<Context> = {
       async executionDidStart({ operation }) {
         viewer = await contextValue.authenticate();
         if (!viewer || !isStaffRole(viewer.role) || operation.operation !== OperationTypeNode.MUTATION) return;
-        return {
-          willResolveField({ info, args }) {
-            if (info.path.prev !== undefined) return; // only the root Mutation fields
-            const definition = info.parentType.getFields()[info.fieldName];
-            const field: ExecutedField = {
-              responseKey: String(info.path.key),
-              fieldName: info.fieldName,
-              returnType: info.returnType,
-              argumentIds: definition ? argumentIds(definition, args) : [],
-            };
-            fields.push(field);
-            return (error, result) => {
-              field.result = error ?? result;
-            };
-          },
-        };
+        recorded.set(contextValue, fields);
       },
 
       async willSendResponse({ operation, errors = [] }) {
