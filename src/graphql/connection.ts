@@ -1,5 +1,6 @@
 // Relay cursor connections over keyset pagination: a page is read in "scan order" from the cursor's key, one row
 // more than asked for to learn whether another page follows.
+import type { Resolvers } from '../generated/graphql.js';
 import { badUserInput } from './errors.js';
 import { UUID } from './globalId.js';
 
@@ -142,6 +143,20 @@ export function toConnection<T>(
     totalCount,
   };
 }
+
+const totalCount = { totalCount: (connection: Connection<unknown>) => connection.totalCount() };
+
+/** Every connection's totalCount runs its count when asked for. (The compiled executor reads a field without a
+ * resolver as a plain value; it never calls a function found there as graphql-js's default resolver does.) */
+export const connectionResolvers: Resolvers = {
+  AccountConnection: totalCount,
+  AuditLogEntryConnection: totalCount,
+  CategoryConnection: totalCount,
+  InventoryChangeConnection: totalCount,
+  OrderConnection: totalCount,
+  ProductConnection: totalCount,
+  ProductVariantConnection: totalCount,
+};
 
 /** What newestFirst asks of a table: rows by an ID condition and order, and a count. */
 export interface NewestFirstSource<T> {

@@ -8,6 +8,7 @@ import type { GraphQLSchema } from 'graphql';
 import { applyMiddleware } from 'graphql-middleware';
 import type { Resolvers } from '../generated/graphql.js';
 import { accountResolvers } from '../modules/account/resolvers.js';
+import { recordMutationFields } from '../modules/audit/plugin.js';
 import { auditResolvers } from '../modules/audit/resolvers.js';
 import { cartResolvers } from '../modules/cart/resolvers.js';
 import { catalogResolvers } from '../modules/catalog/resolvers.js';
@@ -15,6 +16,7 @@ import { inventoryResolvers } from '../modules/inventory/resolvers.js';
 import { nodeResolvers } from '../modules/node/resolvers.js';
 import { orderResolvers } from '../modules/order/resolvers.js';
 import { paymentResolvers } from '../modules/payment/resolvers.js';
+import { connectionResolvers } from './connection.js';
 import { permissions, resolverError, ruleTree } from './permissions.js';
 import { stopWhenLate } from './protection/executionTimeout.js';
 import { publicFieldResolvers } from './publicFields.js';
@@ -26,6 +28,7 @@ export const typeDefs = mergeTypeDefs(loadFilesSync(path.join(schemaDir, '*.grap
 
 export const resolvers: Resolvers[] = [
   scalarResolvers,
+  connectionResolvers,
   nodeResolvers,
   catalogResolvers,
   accountResolvers,
@@ -41,5 +44,6 @@ export const createBareSchema = (): GraphQLSchema => makeExecutableSchema({ type
 
 export function createSchema(): GraphQLSchema {
   const bare = createBareSchema();
-  return stopWhenLate(publicFieldResolvers(bare, ruleTree, resolverError)(applyMiddleware(bare, permissions)));
+  const shielded = publicFieldResolvers(bare, ruleTree, resolverError)(applyMiddleware(bare, permissions));
+  return stopWhenLate(recordMutationFields(shielded));
 }

@@ -20,6 +20,7 @@ import type { Logger } from '../logger.js';
 import { auditStaffMutations } from '../modules/audit/plugin.js';
 import { withOperationMetrics, type OperationMetrics } from '../observability/metricsPlugin.js';
 import type { Redis } from '../redis.js';
+import { compiledExecution } from './compiledExecution.js';
 import { createContext, type AppServices, type Context } from './context.js';
 import { formatError } from './errors.js';
 import { operationLogging } from './operationLogging.js';
@@ -67,7 +68,7 @@ export async function createGraphQLServer({
     ? new ErrorsAreMissesCache(new RedisKeyValueCache(redis, `${config.REDIS_KEY_PREFIX}apq:`))
     : new InMemoryLRUCache<string>();
   return new ApolloServer<Context>({
-    schema,
+    gateway: compiledExecution(schema),
     introspection: config.INTROSPECTION,
     includeStacktraceInErrorResponses: false,
     stopOnTerminationSignals: false, // the transport owns shutdown
