@@ -75,3 +75,10 @@ export function compiledExecution(schema: GraphQLSchema): GatewayInterface {
     stop: () => Promise.resolve(),
   };
 }
+
+/** A list whose items load on their own, settled into one promise, each failed item as its error. graphql-jit
+ * mis-completes a list of promises some of which reject (it appends an item), where graphql-js settles each. */
+export const settleEach = <T>(items: Promise<T>[]): Promise<(T | Error)[]> =>
+  Promise.all(
+    items.map((item) => item.catch((error: unknown) => (error instanceof Error ? error : new Error(String(error))))),
+  );

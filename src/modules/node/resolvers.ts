@@ -2,6 +2,7 @@
 // the viewer may see it.
 import type { Resolvers } from '../../generated/graphql.js';
 import type { Context } from '../../graphql/context.js';
+import { settleEach } from '../../graphql/compiledExecution.js';
 import { badUserInput, forbidden, unauthenticated } from '../../graphql/errors.js';
 import { parseGlobalId } from '../../graphql/globalId.js';
 import { nodeTypes, type NodeModel } from './registry.js';
@@ -26,8 +27,8 @@ export const nodeResolvers: Resolvers = {
     // One promise per ID: an ID that fails (malformed, forbidden) is null with an error at its own index.
     nodes: (_, { ids }, ctx) => {
       if (ids.length > MAX_NODES) throw badUserInput(`At most ${MAX_NODES} IDs at once; got ${ids.length}.`, 'ids');
-      // graphql-js settles each promise in a list on its own; the generated types only know settled lists.
-      return ids.map((id) => loadNode(ctx, id)) as unknown as NodeModel[];
+      // Each item fails on its own (FORBIDDEN at its index); the generated types only know lists of models.
+      return settleEach(ids.map((id) => loadNode(ctx, id))) as Promise<unknown> as Promise<NodeModel[]>;
     },
   },
   Node: {
