@@ -15,7 +15,7 @@ import {
 import { describe, expect, it } from 'vitest';
 import { fieldsBelow, nodeSelection } from '../../graphql/lookahead.js';
 import { FIELD_READS, pageColumns } from './listing.js';
-import { ALL_COLUMNS, mergeColumns, type PageColumns } from './productSearch.js';
+import { ALL_COLUMNS, mergeColumns, type PageColumns } from './pageColumns.js';
 
 /** The columns a page fetches for the first top-level field of `source` (a product connection). */
 function columnsFor(source: string, variableValues: Record<string, unknown> = {}): PageColumns {

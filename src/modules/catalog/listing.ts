@@ -10,16 +10,14 @@ import { toMinorUnits } from '../../money.js';
 import type { CatalogLoaders } from './loaders.js';
 import {
   CATEGORY_KEYS,
-  isSortValue,
   PRODUCT_COLUMNS,
   VARIANT_KEYS,
   type CategoryKey,
   type PageColumns,
   type ProductColumn,
-  type ProductCriteria,
-  type ProductPageRow,
   type VariantKey,
-} from './productSearch.js';
+} from './pageColumns.js';
+import { isSortValue, type ProductCriteria, type ProductPageRow } from './productSearch.js';
 
 export interface ProductListArgs extends PageArgs {
   filter?: ProductFilter | null;

@@ -3,11 +3,10 @@
 import DataLoader from 'dataloader';
 import type { Category, PrismaClient, Product, ProductVariant } from '../../generated/prisma/client.js';
 import { loaderByKey, loaderGroupedBy } from '../../db/batch.js';
+import { mergeColumns, type PageColumns } from './pageColumns.js';
 import {
   countProducts,
   findProductPages,
-  mergeColumns,
-  type PageColumns,
   type ProductCriteria,
   type ProductOrder,
   type ProductPageRow,
