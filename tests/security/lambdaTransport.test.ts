@@ -29,6 +29,8 @@ beforeAll(async () => {
     JWT_SECRET: TEST_SECRET,
     PAYMENT_WEBHOOK_SECRET: TEST_WEBHOOK_SECRET,
     RATE_LIMIT_ANONYMOUS: '100000/0.001',
+    // The relay's poll is SQL of its own, unrelated to any request: once an hour, it stays out of the windows below.
+    OUTBOX_RELAY_INTERVAL_MS: '3600000',
   };
   for (const [name, value] of Object.entries(env)) vi.stubEnv(name, value);
   await overLambda({ query: '{ __typename }' }); // the cold start, with its own SQL, out of the way
