@@ -19,7 +19,7 @@ import { CatalogService } from '../src/modules/catalog/service.js';
 import type * as RuntimeModule from '../src/runtime.js';
 import { openRuntime } from '../src/runtime.js';
 import { createTestDatabase, type TestDatabase } from './support/testDatabase.js';
-import { TEST_SECRET, TEST_WEBHOOK_SECRET } from './support/testServer.js';
+import { TEST_SECRET, testInstanceEnv } from './support/testServer.js';
 
 // Counted, to show what a cold start builds and that later invocations reuse it.
 vi.mock('../src/runtime.js', async (importOriginal) => {
@@ -127,15 +127,9 @@ function expectRefused(res: Answer, status: number, code: string) {
 beforeAll(async () => {
   database = await createTestDatabase();
   const env: Record<string, string> = {
+    ...testInstanceEnv(database),
     NODE_ENV: 'test',
     LOG_LEVEL: 'info',
-    DATABASE_URL: database.url,
-    DATABASE_POOL_SIZE: database.embedded ? '1' : '2',
-    REDIS_URL: process.env.REDIS_URL ?? '',
-    REDIS_KEY_PREFIX: `agora-test-${randomUUID()}:`,
-    SEED_DEMO_CATALOG: 'false',
-    JWT_SECRET: TEST_SECRET,
-    PAYMENT_WEBHOOK_SECRET: TEST_WEBHOOK_SECRET,
     ADMIN_EMAIL: ADMIN.email,
     ADMIN_PASSWORD: ADMIN.password,
   };

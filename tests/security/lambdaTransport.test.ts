@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { closeLambdaRuntime, handler } from '../../src/lambda.js';
 import { startStatementCounter, type StatementCounter } from '../support/statementCounter.js';
 import { createTestDatabase, type TestDatabase } from '../support/testDatabase.js';
-import { TEST_SECRET, TEST_WEBHOOK_SECRET } from '../support/testServer.js';
+import { TEST_SECRET, testInstanceEnv } from '../support/testServer.js';
 import { HOSTILE } from './hostile.js';
 import { expectNoLeak, sleep } from './support.js';
 import type { GraphQLRequest, Outcome } from './transports.js';
@@ -20,17 +20,10 @@ beforeAll(async () => {
   database = await createTestDatabase();
   statements = await startStatementCounter(database.url);
   const env: Record<string, string> = {
+    ...testInstanceEnv(database, statements.url),
     NODE_ENV: 'production',
     LOG_LEVEL: 'silent',
-    DATABASE_URL: statements.url,
-    DATABASE_POOL_SIZE: database.embedded ? '1' : '2',
-    REDIS_URL: process.env.REDIS_URL ?? '',
-    REDIS_KEY_PREFIX: `agora-test-${randomUUID()}:`,
-    JWT_SECRET: TEST_SECRET,
-    PAYMENT_WEBHOOK_SECRET: TEST_WEBHOOK_SECRET,
     RATE_LIMIT_ANONYMOUS: '100000/0.001',
-    // The relay's poll is SQL of its own, unrelated to any request: once an hour, it stays out of the windows below.
-    OUTBOX_RELAY_INTERVAL_MS: '3600000',
   };
   for (const [name, value] of Object.entries(env)) vi.stubEnv(name, value);
   await overLambda({ query: '{ __typename }' }); // the cold start, with its own SQL, out of the way

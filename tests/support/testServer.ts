@@ -40,6 +40,25 @@ export const TEST_WEBHOOK_SECRET = 'wH7cP2xL9qR4mV8tB3nK6yF1sJ5dG0aZeUoXi';
 
 const UNTHROTTLED = '1000000000/1000000000';
 
+/** What every test instance runs with, whatever its transport (a test server, the Lambda handler): its database and
+ * Redis keys of its own, the test secrets, and no background polling, so that statement counts see only requests' SQL
+ * and tests decide when queued work runs. */
+export function testInstanceEnv(database: TestDatabase, databaseUrl = database.url): Record<string, string> {
+  return {
+    DATABASE_URL: databaseUrl,
+    DATABASE_POOL_SIZE: database.embedded ? '1' : '5',
+    SEED_DEMO_CATALOG: 'false',
+    MAILER_INTERVAL_MS: '3600000', // tests read the outbox, or flush a mailer of their own
+    RECOVERY_INTERVAL_MS: '3600000', // tests run recovery passes themselves (runtime.recovery)
+    // Events are delivered right after they are written; no polling.
+    OUTBOX_RELAY_INTERVAL_MS: '3600000',
+    REDIS_URL: process.env.REDIS_URL ?? '',
+    REDIS_KEY_PREFIX: `agora-test-${crypto.randomUUID()}:`,
+    JWT_SECRET: TEST_SECRET,
+    PAYMENT_WEBHOOK_SECRET: TEST_WEBHOOK_SECRET,
+  };
+}
+
 export async function startTestServer(
   options: {
     env?: Record<string, string>;
@@ -61,17 +80,7 @@ export async function startTestServer(
     HOST: '127.0.0.1',
     PORT: '0',
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
-    DATABASE_URL: statements?.url ?? database.url,
-    DATABASE_POOL_SIZE: database.embedded ? '1' : '5',
-    SEED_DEMO_CATALOG: 'false',
-    MAILER_INTERVAL_MS: '3600000', // tests read the outbox, or flush a mailer of their own
-    RECOVERY_INTERVAL_MS: '3600000', // tests run recovery passes themselves (runtime.recovery)
-    // Events are delivered right after they are written; no polling, so statement counts see only the request's SQL.
-    OUTBOX_RELAY_INTERVAL_MS: '3600000',
-    REDIS_URL: process.env.REDIS_URL ?? '',
-    REDIS_KEY_PREFIX: `agora-test-${crypto.randomUUID()}:`,
-    JWT_SECRET: TEST_SECRET,
-    PAYMENT_WEBHOOK_SECRET: TEST_WEBHOOK_SECRET,
+    ...testInstanceEnv(database, statements?.url),
     // Suites fire bursts from one address; tests of throttling set their own buckets.
     RATE_LIMIT_ANONYMOUS: UNTHROTTLED,
     RATE_LIMIT_CUSTOMER: UNTHROTTLED,
